@@ -1,0 +1,1 @@
+"""chatref.chat."""

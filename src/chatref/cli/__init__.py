@@ -1,0 +1,39 @@
+"""The `chatref` command: a thin layer over the services (typer + rich).
+
+Each command group lives in its own module and registers itself here. ``main`` is the one CLI
+error translator: a ``ChatrefError`` becomes a one-line message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from chatref.cli import drill as _drill
+from chatref.cli import index as _index
+from chatref.cli import policy as _policy
+from chatref.cli import serve as _serve
+from chatref.errors import ChatrefError
+
+app = typer.Typer(
+    name="chatref",
+    help="Grounded chat over your documents, built to run on Azure.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for _module in (_index, _serve, _drill, _policy):
+    _module.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except ChatrefError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        sys.exit(130)

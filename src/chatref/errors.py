@@ -1,0 +1,96 @@
+"""Every error chatref raises on purpose.
+
+Backends translate their SDK's errors at the boundary (``raise ... from exc``); the web app's one
+exception handler and the CLI's one error translator turn these into messages a person can act
+on. The hierarchy::
+
+    ChatrefError
+    ├── ConfigurationError          settings that cannot work (bad JSON, missing deployment, ...)
+    ├── InputError                  a request or argument that is wrong (-> HTTP 4xx)
+    │   ├── NotFoundError           an unknown conversation, message or file (-> 404)
+    │   └── DocumentError           one document that cannot be read (path + reason)
+    ├── IndexError_                 the search index cannot be used
+    │   └── EmbedderMismatchError   the index was built by another embedder
+    ├── StoreError                  the conversation store failed
+    └── ModelError                  the chat model failed
+        ├── ContentFilteredError    the model's content filter refused (shown politely)
+        └── ModelUnavailableError   no endpoint could answer
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ChatrefError(Exception):
+    """Base of every error chatref raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(ChatrefError):
+    status_code = 500
+    code = "configuration_error"
+
+
+class InputError(ChatrefError):
+    status_code = 400
+    code = "invalid_request"
+
+
+class NotFoundError(InputError):
+    status_code = 404
+    code = "not_found"
+
+
+class DocumentError(InputError):
+    """A document that cannot be parsed; ingestion reports it and goes on."""
+
+    code = "document_error"
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class IndexError_(ChatrefError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    status_code = 503
+    code = "index_unavailable"
+
+
+class EmbedderMismatchError(IndexError_):
+    code = "embedder_mismatch"
+
+    def __init__(self, path: Path | str, built_with: str, opened_with: str) -> None:
+        super().__init__(
+            f"index {path} was built with embedder {built_with} but is being opened with "
+            f"{opened_with}; re-ingest into a new index file, or configure the same embedder"
+        )
+        self.built_with = built_with
+        self.opened_with = opened_with
+
+
+class StoreError(ChatrefError):
+    status_code = 503
+    code = "store_unavailable"
+
+
+class ModelError(ChatrefError):
+    status_code = 502
+    code = "model_error"
+
+
+class ContentFilteredError(ModelError):
+    status_code = 400
+    code = "content_filter"
+
+
+class ModelUnavailableError(ModelError):
+    status_code = 503
+    code = "model_unavailable"

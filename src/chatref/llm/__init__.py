@@ -1,0 +1,1 @@
+"""Chat models: one OpenAI-compatible or Azure OpenAI endpoint, or a router over several."""

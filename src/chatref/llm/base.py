@@ -1,0 +1,74 @@
+"""The chat-model seam.
+
+``ChatModel`` is what the chat flow calls; implementations are the single OpenAI/Azure OpenAI
+endpoint (llm/openai_model.py) and the multi-endpoint router (llm/router.py). No model configured
+means no ``ChatModel`` at all: the chat flow then answers extractively.
+
+A stream yields ``ModelDelta`` events and ends with exactly one ``ModelDone``. Errors:
+``ContentFilteredError`` when the model's filter refuses before any token; ``ModelError`` (or a
+subclass) for anything else. A failure after some deltas raises ``ModelError`` mid-stream; the
+caller keeps what it already relayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ModelDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ModelDone:
+    finish_reason: str  # "stop", "length", "content_filter", ...
+    usage: Usage | None = None
+    endpoint: str | None = None  # name of the endpoint that answered
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ModelEvent = ModelDelta | ModelDone
+
+
+class ChatModel(Protocol):
+    """A streaming chat-completion model."""
+
+    @property
+    def name(self) -> str: ...
+
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+    ) -> AsyncIterator[ModelEvent]: ...
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
+    ) -> str:
+        """The whole answer at once (used for query rewriting)."""
+        ...
+
+    async def health(self) -> dict[str, Any]:
+        """A JSON-able description of the model's state, for /health/ready."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,69 @@
+"""Settings: the only reader of environment variables.
+
+The names follow Azure's conventions and form the contract with Terraform: the app_service
+module sets exactly these as app settings (see docs/architecture.md). Example::
+
+    settings = Settings()            # reads the environment and ./.env
+    settings.index_path              # $CHATREF_DATA_DIR/index.sqlite
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AuthMode = Literal["local", "easyauth", "token"]
+
+
+class Settings(BaseSettings):
+    """Every knob of chatref, read from the environment (field name = variable name)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # --- local data -------------------------------------------------------------------------
+    chatref_data_dir: Path = Field(Path("data"), description="Folder of the index and database.")
+
+    # --- one Azure OpenAI endpoint ----------------------------------------------------------
+    azure_openai_endpoint: str | None = None
+    azure_openai_chat_deployment: str | None = None
+    azure_openai_api_version: str = "2024-10-21"
+    azure_openai_api_key: SecretStr | None = None
+    azure_openai_embedding_deployment: str | None = None
+
+    # --- or any OpenAI-compatible endpoint --------------------------------------------------
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+
+    # --- the multi-endpoint router (JSON list; see docs/resilience.md) ---------------------
+    chatref_llm_endpoints: str | None = None
+
+    # --- Azure data services ------------------------------------------------------------------
+    azure_search_endpoint: str | None = None
+    azure_search_index: str | None = None
+    azure_storage_blob_endpoint: str | None = None
+    azure_storage_container: str | None = None
+    azure_storage_table_endpoint: str | None = None
+    azure_client_id: str | None = None
+
+    # --- web ------------------------------------------------------------------------------------
+    chatref_auth_mode: AuthMode = "local"
+    applicationinsights_connection_string: SecretStr | None = None
+
+    # --- chat behaviour ---------------------------------------------------------------------
+    chatref_top_k: int = Field(5, ge=1, le=50, description="Passages given to the model.")
+    chatref_max_message_chars: int = Field(8000, ge=1, description="Longest accepted message.")
+    chatref_max_messages: int = Field(100, ge=1, description="Most messages in one request.")
+    chatref_history_token_budget: int = Field(3000, ge=0)
+    chatref_max_answer_tokens: int = Field(800, ge=1)
+
+    @property
+    def index_path(self) -> Path:
+        return self.chatref_data_dir / "index.sqlite"
+
+    @property
+    def database_path(self) -> Path:
+        return self.chatref_data_dir / "chatref.sqlite"

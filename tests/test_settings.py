@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from chatref.settings import Settings
+
+
+def test_settings_reads_contract_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o")
+    monkeypatch.setenv("CHATREF_AUTH_MODE", "easyauth")
+    settings = Settings()
+    assert settings.azure_openai_endpoint == "https://example.openai.azure.com"
+    assert settings.azure_openai_chat_deployment == "gpt-4o"
+    assert settings.chatref_auth_mode == "easyauth"
+
+
+def test_index_path_follows_data_dir(isolated_env: Path) -> None:
+    assert Settings().index_path == isolated_env / "index.sqlite"
+
+
+def test_bad_auth_mode_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATREF_AUTH_MODE", "open-to-all")
+    with pytest.raises(ValidationError, match="chatref_auth_mode"):
+        Settings()
