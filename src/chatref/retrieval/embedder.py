@@ -1,0 +1,95 @@
+"""Embedders: WordLlama (embedded default, weights inside its wheel).
+
+WordLlama looks for its tokenizer under ``wordllama/tokenizer/`` but its wheel ships it under
+``wordllama/tokenizers/``, so a bare ``WordLlama.load()`` would try to download it. We copy the
+shipped file into a cache directory and load with ``disable_download=True``: nothing is fetched
+at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chatref.errors import ConfigurationError
+from chatref.retrieval.types import Embedder, Vectors
+from chatref.settings import Settings
+
+WORDLLAMA_CONFIG = "l2_supercat"
+WORDLLAMA_DIM = 256
+
+
+class WordLlamaEmbedder:
+    """Static token embeddings averaged per text: fast on a CPU, no download, no GPU.
+
+    >>> embedder = WordLlamaEmbedder(cache_dir=Path("data/.wordllama"))
+    >>> embedder.embed_sync(["hello world"]).shape
+    (1, 256)
+    """
+
+    def __init__(self, cache_dir: Path, dim: int = WORDLLAMA_DIM) -> None:
+        self._cache_dir = cache_dir
+        self._dim = dim
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"wordllama/{WORDLLAMA_CONFIG}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dim
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import wordllama
+                from wordllama import WordLlama
+
+                package_dir = Path(wordllama.__file__).parent
+                shipped = sorted((package_dir / "tokenizers").glob("*.json"))
+                if not shipped:
+                    raise ConfigurationError(
+                        f"the wordllama package at {package_dir} has no tokenizer file; "
+                        "reinstall wordllama==0.4.0.post1"
+                    )
+                target_dir = self._cache_dir / "tokenizers"
+                target_dir.mkdir(parents=True, exist_ok=True)
+                for source in shipped:
+                    target = target_dir / source.name
+                    if not target.exists():
+                        shutil.copyfile(source, target)
+                self._model = WordLlama.load(
+                    WORDLLAMA_CONFIG, cache_dir=self._cache_dir, dim=self._dim,
+                    disable_download=True,
+                )
+            return self._model
+
+    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        model = self._load()
+        vectors = np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
+        return vectors.reshape(len(texts), self._dim)
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if len(texts) <= 4:  # a query: cheaper inline than a thread hop
+            return self.embed_sync(texts)
+        return await asyncio.to_thread(self.embed_sync, texts)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (WordLlama unless Azure OpenAI embeddings are set)."""
+    if settings.azure_openai_embedding_deployment:
+        raise ConfigurationError(
+            "AZURE_OPENAI_EMBEDDING_DEPLOYMENT is set, but Azure OpenAI embeddings are not "
+            "available in this build yet; unset it to use the embedded WordLlama embedder"
+        )
+    return WordLlamaEmbedder(cache_dir=settings.chatref_data_dir / ".wordllama")
