@@ -1,1 +1,27 @@
-"""chatref.store."""
+"""Conversation history: conversations, messages, citations and feedback.
+
+``ConversationStore`` (store/types.py) is the seam; ``SqliteConversationStore`` is the
+embedded default.
+"""
+
+from __future__ import annotations
+
+from chatref.store.sqlite_store import SqliteConversationStore
+from chatref.store.types import (
+    Conversation,
+    ConversationStore,
+    NewAnswer,
+    StoredCitation,
+    StoredFeedback,
+    StoredMessage,
+)
+
+__all__ = [
+    "Conversation",
+    "ConversationStore",
+    "NewAnswer",
+    "SqliteConversationStore",
+    "StoredCitation",
+    "StoredFeedback",
+    "StoredMessage",
+]

@@ -1,0 +1,316 @@
+"""The embedded conversation store: one SQLite file in WAL mode.
+
+Durability: ``synchronous=FULL`` makes every commit fsync the write-ahead log, so a write whose
+coroutine has returned survives ``kill -9`` of the server (and a power cut). One connection lives
+on one dedicated thread; every call hops to it, so the event loop never waits on the disk and
+SQLite sees one writer. A write already handed to that thread completes even if the awaiting task
+is cancelled (a client that disconnects mid-answer still gets its partial answer stored).
+
+>>> store = await SqliteConversationStore.open(Path("data/chatref.sqlite"))
+>>> conversation = await store.create_conversation("local", "Key rotation")
+>>> await store.append_user_message("local", conversation.id, "How do I rotate keys?")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar, cast
+
+from chatref.errors import InputError, NotFoundError, StoreError
+from chatref.store.migrations import migrate
+from chatref.store.types import (
+    Conversation,
+    MessageRole,
+    MessageStatus,
+    NewAnswer,
+    Rating,
+    StoredCitation,
+    StoredFeedback,
+    StoredMessage,
+)
+
+T = TypeVar("T")
+
+_CONVERSATION_COLUMNS = (
+    "c.id, c.user_id, c.title, c.created_at, c.updated_at, "
+    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
+)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class SqliteConversationStore:
+    """Conversations, messages, citations and feedback in one SQLite file."""
+
+    def __init__(self, path: Path, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._executor = executor
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteConversationStore:
+        """Open (creating and migrating if needed) the database at ``path``."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatref-store")
+
+        def connect() -> sqlite3.Connection:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"conversation store {path}: cannot enable WAL (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+            return conn
+
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(executor, connect)
+        except (sqlite3.Error, OSError) as exc:
+            executor.shutdown(wait=False)
+            raise StoreError(f"conversation store {path} cannot be opened: {exc}") from exc
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(path, executor, conn)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            try:
+                return fn(self._conn)
+            except sqlite3.Error as exc:
+                raise StoreError(f"conversation store {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def transaction(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self._run(transaction)
+
+    # --- conversations --------------------------------------------------------------------
+
+    @staticmethod
+    def _conversation(row: tuple[object, ...]) -> Conversation:
+        return Conversation(
+            id=str(row[0]), user_id=str(row[1]), title=str(row[2]),
+            created_at=float(cast(float, row[3])), updated_at=float(cast(float, row[4])),
+            message_count=int(cast(int, row[5])),
+        )
+
+    @classmethod
+    def _fetch_conversation(
+        cls, conn: sqlite3.Connection, user_id: str, conversation_id: str
+    ) -> Conversation:
+        row = conn.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ? AND c.user_id = ?",  # noqa: S608 - constant columns
+            (conversation_id, user_id),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+        return cls._conversation(row)
+
+    async def create_conversation(self, user_id: str, title: str) -> Conversation:
+        def create(conn: sqlite3.Connection) -> Conversation:
+            now = time.time()
+            conversation_id = _new_id()
+            conn.execute(
+                "INSERT INTO conversations (id, user_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, user_id, title, now, now),
+            )
+            return Conversation(conversation_id, user_id, title, now, now, 0)
+
+        return await self._write(create)
+
+    async def list_conversations(
+        self, user_id: str, *, limit: int = 50, offset: int = 0
+    ) -> list[Conversation]:
+        def list_(conn: sqlite3.Connection) -> list[Conversation]:
+            rows = conn.execute(
+                f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.user_id = ? "  # noqa: S608 - constant columns
+                "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?",
+                (user_id, limit, offset),
+            ).fetchall()
+            return [self._conversation(row) for row in rows]
+
+        return await self._run(list_)
+
+    async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation:
+        return await self._run(
+            lambda conn: self._fetch_conversation(conn, user_id, conversation_id)
+        )
+
+    async def rename_conversation(
+        self, user_id: str, conversation_id: str, title: str
+    ) -> Conversation:
+        def rename(conn: sqlite3.Connection) -> Conversation:
+            self._fetch_conversation(conn, user_id, conversation_id)
+            conn.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+            )
+            return self._fetch_conversation(conn, user_id, conversation_id)
+
+        return await self._write(rename)
+
+    async def delete_conversation(self, user_id: str, conversation_id: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            self._fetch_conversation(conn, user_id, conversation_id)
+            conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+        await self._write(delete)
+
+    # --- messages -------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_message(
+        conn: sqlite3.Connection, conversation_id: str, role: MessageRole, content: str,
+        status: MessageStatus, finish_reason: str | None = None, model: str | None = None,
+        prompt_tokens: int = 0, completion_tokens: int = 0,
+    ) -> StoredMessage:
+        now = time.time()
+        message_id = _new_id()
+        (seq,) = conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, seq, role, content, status, finish_reason,"
+            " model, prompt_tokens, completion_tokens, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (message_id, conversation_id, seq, role, content, status, finish_reason, model,
+             prompt_tokens, completion_tokens, now),
+        )
+        conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+        return StoredMessage(
+            id=message_id, conversation_id=conversation_id, seq=int(seq), role=role,
+            content=content, created_at=now, status=status, finish_reason=finish_reason,
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+        )
+
+    async def append_user_message(
+        self, user_id: str, conversation_id: str, content: str
+    ) -> StoredMessage:
+        def append(conn: sqlite3.Connection) -> StoredMessage:
+            self._fetch_conversation(conn, user_id, conversation_id)
+            return self._insert_message(conn, conversation_id, "user", content, "complete")
+
+        return await self._write(append)
+
+    async def append_answer(
+        self, user_id: str, conversation_id: str, answer: NewAnswer
+    ) -> StoredMessage:
+        def append(conn: sqlite3.Connection) -> StoredMessage:
+            self._fetch_conversation(conn, user_id, conversation_id)
+            message = self._insert_message(
+                conn, conversation_id, "assistant", answer.content, answer.status,
+                answer.finish_reason, answer.model, answer.prompt_tokens, answer.completion_tokens,
+            )
+            conn.executemany(
+                "INSERT INTO citations (message_id, number, chunk_id, doc_id, source, title, page,"
+                " section, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(message.id, c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,
+                  c.section, c.text) for c in answer.citations],
+            )
+            return dataclasses.replace(message, citations=tuple(answer.citations))
+
+        return await self._write(append)
+
+    async def get_messages(self, user_id: str, conversation_id: str) -> list[StoredMessage]:
+        def get(conn: sqlite3.Connection) -> list[StoredMessage]:
+            self._fetch_conversation(conn, user_id, conversation_id)
+            citations: dict[str, list[StoredCitation]] = {}
+            for row in conn.execute(
+                "SELECT c.message_id, c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,"
+                " c.section, c.text FROM citations c JOIN messages m ON m.id = c.message_id"
+                " WHERE m.conversation_id = ? ORDER BY c.message_id, c.number",
+                (conversation_id,),
+            ):
+                citations.setdefault(row[0], []).append(StoredCitation(*row[1:]))
+            feedback: dict[str, StoredFeedback] = {}
+            for row in conn.execute(
+                "SELECT f.message_id, f.rating, f.comment, f.created_at FROM feedback f"
+                " JOIN messages m ON m.id = f.message_id WHERE m.conversation_id = ?",
+                (conversation_id,),
+            ):
+                feedback[row[0]] = StoredFeedback(*row)
+            rows = conn.execute(
+                "SELECT id, conversation_id, seq, role, content, created_at, status, finish_reason,"
+                " model, prompt_tokens, completion_tokens FROM messages"
+                " WHERE conversation_id = ? ORDER BY seq",
+                (conversation_id,),
+            ).fetchall()
+            return [
+                StoredMessage(
+                    id=row[0], conversation_id=row[1], seq=row[2], role=row[3], content=row[4],
+                    created_at=row[5], status=row[6], finish_reason=row[7], model=row[8],
+                    prompt_tokens=row[9], completion_tokens=row[10],
+                    citations=tuple(citations.get(row[0], ())), feedback=feedback.get(row[0]),
+                )
+                for row in rows
+            ]
+
+        return await self._run(get)
+
+    # --- feedback -------------------------------------------------------------------------
+
+    async def set_feedback(
+        self, user_id: str, message_id: str, rating: Rating, comment: str | None
+    ) -> StoredFeedback:
+        def set_(conn: sqlite3.Connection) -> StoredFeedback:
+            row = conn.execute(
+                "SELECT m.role FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE m.id = ? AND c.user_id = ?",
+                (message_id, user_id),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"message {message_id!r} does not exist")
+            if row[0] != "assistant":
+                raise InputError(f"message {message_id!r} is a question; rate answers only")
+            now = time.time()
+            conn.execute(
+                "INSERT INTO feedback (message_id, rating, comment, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (message_id) DO UPDATE SET rating = excluded.rating,"
+                " comment = excluded.comment, created_at = excluded.created_at",
+                (message_id, rating, comment, now),
+            )
+            return StoredFeedback(message_id, rating, comment, now)
+
+        return await self._write(set_)
+
+    # --- health and lifecycle ---------------------------------------------------------------
+
+    async def check_writable(self) -> None:
+        def check(conn: sqlite3.Connection) -> None:
+            # A real, committed write: a read-only file or a full disk fails here.
+            conn.execute(
+                "INSERT INTO _health (id, checked_at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                (time.time(),),
+            )
+
+        await self._write(check)
+
+    async def aclose(self) -> None:
+        try:
+            await self._run(lambda conn: conn.close())
+        finally:
+            self._executor.shutdown(wait=True)

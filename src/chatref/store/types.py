@@ -1,0 +1,129 @@
+"""The conversation-store seam: stored rows and the ``ConversationStore`` Protocol.
+
+The embedded default is one SQLite file (store/sqlite_store.py); Azure Table Storage is the
+production implementation. Rows here are what is stored; the HTTP API has its own schemas
+(web/schemas.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+MessageRole = Literal["user", "assistant"]
+# complete: the model finished; extractive: answered from passages without a model;
+# stopped: the client went away mid-answer; error: the model failed mid-answer (partial text kept);
+# filtered: the model's content filter refused.
+MessageStatus = Literal["complete", "extractive", "stopped", "error", "filtered"]
+Rating = Literal["up", "down"]
+
+
+@dataclass(frozen=True)
+class StoredCitation:
+    """One numbered source an answer cited, copied so it survives re-indexing."""
+
+    number: int
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    page: int | None
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    conversation_id: str
+    seq: int
+    role: MessageRole
+    content: str
+    created_at: float
+    status: MessageStatus = "complete"
+    finish_reason: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    citations: tuple[StoredCitation, ...] = ()
+    feedback: StoredFeedback | None = None
+
+
+@dataclass(frozen=True)
+class StoredFeedback:
+    message_id: str
+    rating: Rating
+    comment: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    user_id: str
+    title: str
+    created_at: float
+    updated_at: float
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class ConversationWithMessages:
+    conversation: Conversation
+    messages: list[StoredMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    """An assistant answer to append to a conversation."""
+
+    content: str
+    status: MessageStatus
+    finish_reason: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    citations: Sequence[StoredCitation] = ()
+
+
+class ConversationStore(Protocol):
+    """Conversations, their messages, the citations of each answer and feedback on answers.
+
+    Every write is durable once the coroutine returns: the API acknowledges a turn only after it.
+    Every read and write is scoped to ``user_id``; another user's conversation is "not found".
+    """
+
+    async def create_conversation(self, user_id: str, title: str) -> Conversation: ...
+
+    async def list_conversations(
+        self, user_id: str, *, limit: int = 50, offset: int = 0
+    ) -> list[Conversation]: ...
+
+    async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation: ...
+
+    async def get_messages(self, user_id: str, conversation_id: str) -> list[StoredMessage]: ...
+
+    async def rename_conversation(
+        self, user_id: str, conversation_id: str, title: str
+    ) -> Conversation: ...
+
+    async def delete_conversation(self, user_id: str, conversation_id: str) -> None: ...
+
+    async def append_user_message(
+        self, user_id: str, conversation_id: str, content: str
+    ) -> StoredMessage: ...
+
+    async def append_answer(
+        self, user_id: str, conversation_id: str, answer: NewAnswer
+    ) -> StoredMessage: ...
+
+    async def set_feedback(
+        self, user_id: str, message_id: str, rating: Rating, comment: str | None
+    ) -> StoredFeedback: ...
+
+    async def check_writable(self) -> None:
+        """Raise ``StoreError`` unless a write would succeed now (for /health/ready)."""
+        ...
+
+    async def aclose(self) -> None: ...
