@@ -94,3 +94,42 @@ class ContentFilteredError(ModelError):
 class ModelUnavailableError(ModelError):
     status_code = 503
     code = "model_unavailable"
+
+
+# --- chat-model resilience (llm/) ---------------------------------------------------------------
+
+
+class ModelEndpointError(ModelError):
+    """One endpoint failed to answer; the router decides whether another may.
+
+    ``reason`` is one of: ``timeout``, ``first_token_timeout``, ``connection``, ``throttled``,
+    ``server_error``, ``auth``, ``not_found``, ``bad_request``. ``retry_after_s`` is the
+    cool-down the endpoint asked for (Retry-After, retry-after-ms, x-ratelimit-reset-*).
+    """
+
+    code = "model_endpoint_error"
+
+    def __init__(self, message: str, *, endpoint: str, reason: str,
+                 http_status: int | None = None, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.reason = reason
+        self.http_status = http_status
+        self.retry_after_s = retry_after_s
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another attempt (here later, or elsewhere now) could succeed."""
+        return self.reason in {"timeout", "first_token_timeout", "connection", "throttled",
+                               "server_error"}
+
+
+class ModelStreamInterruptedError(ModelError):
+    """The answer broke off after tokens reached the caller; ``partial_text`` is what arrived."""
+
+    code = "model_interrupted"
+
+    def __init__(self, message: str, *, partial_text: str, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+        self.endpoint = endpoint
