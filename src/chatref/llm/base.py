@@ -12,7 +12,7 @@ caller keeps what it already relayed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -59,7 +59,9 @@ class ChatModel(Protocol):
 
     def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0
-    ) -> AsyncIterator[ModelEvent]: ...
+    ) -> AsyncGenerator[ModelEvent, None]:
+        """Deltas, then one ModelDone. An async generator, so callers may ``aclosing()`` it."""
+        ...
 
     async def complete(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.0

@@ -1,0 +1,140 @@
+"""Endpoint configuration: CHATREF_LLM_ENDPOINTS parsed and validated, or the single-endpoint vars.
+
+``CHATREF_LLM_ENDPOINTS`` is a JSON list; each item describes one deployment (see
+docs/resilience.md). Example::
+
+    [{"name": "swc-ptu", "endpoint": "https://aoai-swc.openai.azure.com", "deployment": "gpt-4o",
+      "kind": "ptu", "priority": 1},
+     {"name": "frc-paygo", "endpoint": "https://aoai-frc.openai.azure.com", "deployment": "gpt-4o",
+      "kind": "paygo", "priority": 2}]
+
+Mistakes raise ``ConfigurationError`` naming the variable, the item and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from chatref.errors import ConfigurationError
+from chatref.settings import Settings
+
+ENDPOINTS_VAR = "CHATREF_LLM_ENDPOINTS"
+DEFAULT_API_VERSION = "2024-10-21"
+
+
+class EndpointConfig(BaseModel):
+    """One chat-model endpoint: an Azure OpenAI deployment or an OpenAI-compatible model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    endpoint: str = Field(min_length=1, pattern=r"^https?://")
+    deployment: str | None = Field(None, min_length=1)
+    model: str | None = Field(None, min_length=1)
+    api: Literal["azure", "openai"] | None = None
+    api_version: str | None = None
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None
+    priority: int = Field(1, ge=1)
+    weight: float = Field(1.0, gt=0)
+    kind: Literal["ptu", "paygo"] = "paygo"
+    timeout_s: float = Field(10.0, gt=0, description="connect timeout")
+    first_token_timeout_s: float | None = Field(30.0, gt=0)
+    read_timeout_s: float = Field(60.0, gt=0, description="longest silence between chunks")
+
+    @model_validator(mode="after")
+    def _check(self) -> EndpointConfig:
+        if self.deployment is None and self.model is None:
+            raise ValueError("give `deployment` (Azure OpenAI) or `model` (OpenAI-compatible)")
+        if self.deployment is not None and self.model is not None:
+            raise ValueError("give either `deployment` or `model`, not both")
+        if self.api_key is not None and self.api_key_env is not None:
+            raise ValueError("give either `api_key` or `api_key_env`, not both")
+        if self.api == "azure" and self.deployment is None:
+            raise ValueError("an Azure OpenAI endpoint needs `deployment`")
+        return self
+
+    @property
+    def is_azure(self) -> bool:
+        if self.api is not None:
+            return self.api == "azure"
+        return self.deployment is not None
+
+    @property
+    def deployment_or_model(self) -> str:
+        return self.deployment or self.model or ""
+
+
+def parse_endpoints(raw: str, *, environ: Mapping[str, str] | None = None,
+                    default_api_version: str = DEFAULT_API_VERSION) -> list[EndpointConfig]:
+    """Parse and validate the JSON of CHATREF_LLM_ENDPOINTS (``api_key_env`` resolved now)."""
+    environ = os.environ if environ is None else environ
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{ENDPOINTS_VAR} is not valid JSON: {exc.msg} at line "
+                                 f"{exc.lineno} column {exc.colno}") from exc
+    if not isinstance(data, list) or not data:
+        raise ConfigurationError(f"{ENDPOINTS_VAR} must be a non-empty JSON list of endpoints")
+    endpoints: list[EndpointConfig] = []
+    for index, item in enumerate(data):
+        label = f"{ENDPOINTS_VAR}[{index}]"
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            label += f" ({item['name']})"
+        try:
+            config = EndpointConfig.model_validate(item)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}"
+                for err in exc.errors())
+            raise ConfigurationError(f"{label}: {problems}") from exc
+        if config.api_key_env is not None:
+            value = environ.get(config.api_key_env)
+            if not value:
+                raise ConfigurationError(f"{label}: api_key_env names {config.api_key_env}, "
+                                         "which is not set")
+            config = config.model_copy(update={"api_key": SecretStr(value)})
+        if config.is_azure and config.api_version is None:
+            config = config.model_copy(update={"api_version": default_api_version})
+        endpoints.append(config)
+    names = [e.name for e in endpoints]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigurationError(f"{ENDPOINTS_VAR}: endpoint names must be unique; repeated: "
+                                 f"{', '.join(duplicates)}")
+    return endpoints
+
+
+def endpoints_from_settings(settings: Settings) -> list[EndpointConfig]:
+    """The endpoints chatref should use: the router list, else the single endpoint, else none."""
+    if settings.chatref_llm_endpoints and settings.chatref_llm_endpoints.strip():
+        return parse_endpoints(settings.chatref_llm_endpoints,
+                               default_api_version=settings.azure_openai_api_version)
+    if settings.azure_openai_endpoint:
+        if not settings.azure_openai_chat_deployment:
+            raise ConfigurationError("AZURE_OPENAI_ENDPOINT is set but "
+                                     "AZURE_OPENAI_CHAT_DEPLOYMENT is not: name the deployment")
+        return [_single("azure", endpoint=settings.azure_openai_endpoint,
+                        deployment=settings.azure_openai_chat_deployment,
+                        api_version=settings.azure_openai_api_version,
+                        api_key=settings.azure_openai_api_key, variable="AZURE_OPENAI_ENDPOINT")]
+    if settings.openai_base_url or settings.openai_model:
+        if not settings.openai_base_url or not settings.openai_model:
+            raise ConfigurationError("OPENAI_BASE_URL and OPENAI_MODEL must be set together")
+        return [_single("openai", endpoint=settings.openai_base_url, model=settings.openai_model,
+                        api_key=settings.openai_api_key, variable="OPENAI_BASE_URL")]
+    return []
+
+
+def _single(name: str, *, variable: str, **values: object) -> EndpointConfig:
+    try:
+        return EndpointConfig.model_validate({"name": name, **values})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigurationError(f"{variable}: {problems}") from exc

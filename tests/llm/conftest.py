@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from fakes.openai_server import fake_openai, fake_openai_server, fake_regions  # noqa: F401
