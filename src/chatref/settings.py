@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     # --- local data -------------------------------------------------------------------------
-    chatref_data_dir: Path = Field(Path("data"), description="Folder of the index and database.")
+    chatref_data_dir: Path = Field(
+        default=Path("data"), description="Folder of the index and database."
+    )
 
     # --- one Azure OpenAI endpoint ----------------------------------------------------------
     azure_openai_endpoint: str | None = None
@@ -54,11 +56,11 @@ class Settings(BaseSettings):
     applicationinsights_connection_string: SecretStr | None = None
 
     # --- chat behaviour ---------------------------------------------------------------------
-    chatref_top_k: int = Field(5, ge=1, le=50, description="Passages given to the model.")
-    chatref_max_message_chars: int = Field(8000, ge=1, description="Longest accepted message.")
-    chatref_max_messages: int = Field(100, ge=1, description="Most messages in one request.")
-    chatref_history_token_budget: int = Field(3000, ge=0)
-    chatref_max_answer_tokens: int = Field(800, ge=1)
+    chatref_top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the model.")
+    chatref_max_message_chars: int = Field(default=8000, ge=1, description="Longest message.")
+    chatref_max_messages: int = Field(default=100, ge=1, description="Most messages per request.")
+    chatref_history_token_budget: int = Field(default=3000, ge=0)
+    chatref_max_answer_tokens: int = Field(default=800, ge=1)
 
     @property
     def index_path(self) -> Path:

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+from chatref.errors import InputError
+from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT, weighted_fusion
 from chatref.retrieval.types import Embedder, Passage, PassageIndex, SearchMode
+
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
 
 
 class Retriever:
-    """Finds the passages that best answer a query."""
+    """Finds the passages that best answer a query.
 
-    def __init__(self, index: PassageIndex, embedder: Embedder) -> None:
+    >>> retriever = Retriever(index, embedder)
+    >>> [p.title for p in await retriever.search("rotate keys", top_k=3)]
+    """
+
+    def __init__(
+        self,
+        index: PassageIndex,
+        embedder: Embedder,
+        *,
+        vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+        candidates: int = 50,
+    ) -> None:
         self._index = index
         self._embedder = embedder
+        self.vector_weight = vector_weight
+        self.candidates = candidates
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
     ) -> list[Passage]:
-        raise NotImplementedError
+        if mode not in SEARCH_MODES:
+            raise InputError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
+        if top_k < 1:
+            raise InputError(f"top_k must be at least 1, not {top_k}")
+        if not query.strip():
+            return []
+        pool = max(self.candidates, top_k)
+        keyword: list[Passage] = []
+        vector: list[Passage] = []
+        if mode in ("keyword", "hybrid"):
+            keyword = await self._index.keyword_search(query, pool)
+        if mode in ("vector", "hybrid"):
+            query_vector = (await self._embedder.embed([query]))[0]
+            vector = await self._index.vector_search(query_vector, pool)
+        if mode == "keyword":
+            return keyword[:top_k]
+        if mode == "vector":
+            return vector[:top_k]
+        return weighted_fusion(keyword, vector, vector_weight=self.vector_weight)[:top_k]

@@ -1,25 +1,330 @@
-"""The embedded index: one SQLite file with FTS5 (BM25) and float32 vectors."""
+"""The embedded index: one SQLite file with FTS5 (BM25) and float32 vectors.
+
+One document is replaced in one transaction, so a reader (WAL mode) sees either the old or the
+new version of it, never half; an ingest killed mid-way leaves every committed document whole.
+The file records which embedder built it; opening it with another raises
+``EmbedderMismatchError``.
+
+Vector search is exact cosine similarity over a float32 matrix kept in memory and reloaded when
+another connection has changed the index (tracked by a generation counter in ``meta``).
+
+>>> index = SqliteIndex.open(Path("data/index.sqlite"), embedder_name="wordllama/l2_supercat",
+...                          dimension=256)
+>>> await index.keyword_search("key rotation", limit=5)
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
+from chatref.errors import EmbedderMismatchError, IndexError_
+from chatref.retrieval.text import fts_or_query
 from chatref.retrieval.types import Passage, Vectors
+
+# BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
+BM25_WEIGHTS = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk ready to be written: its text, where it came from, and its vector."""
+
+    ordinal: int
+    title: str
+    page: int | None
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    path: str  # absolute path or URL: the identity used for incremental updates and pruning
+    source: str  # what users see and cite
+    title: str
+    content_hash: str
+
+
+_PASSAGES_SQL = (
+    "SELECT c.id, c.doc_id, d.source, c.title, c.page, c.section, c.text, c.ordinal"
+    " FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN "
+)
+
+
+def _m001_initial(conn: sqlite3.Connection) -> None:
+    # One statement per execute(): executescript() would COMMIT the migration's transaction.
+    for statement in (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            chunk_count INTEGER NOT NULL,
+            ingested_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            page INTEGER,
+            section TEXT,
+            text TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            UNIQUE (doc_id, ordinal)
+        )""",
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            title, section, text, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, title, section, text)
+            VALUES (new.id, new.title, coalesce(new.section, ''), new.text);
+        END""",
+        """CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, title, section, text)
+            VALUES ('delete', old.id, old.title, coalesce(old.section, ''), old.text);
+        END""",
+        "INSERT INTO meta (key, value) VALUES ('generation', '0')",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("m001_initial", _m001_initial),
+]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet recorded, in order; returns the names applied."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("ROLLBACK")  # another process applied it meanwhile
+                continue
+            function(conn)
+            conn.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
 
 
 class SqliteIndex:
+    """The embedded ``PassageIndex``; also the write side used by ingestion."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, dimension: int) -> None:
+        self._conn = conn
+        self.path = path
+        self.dimension = dimension
+        self._lock = threading.RLock()
+        self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
+        self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._matrix_generation = -1
+
+    # ---- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, *, embedder_name: str, dimension: int) -> SqliteIndex:
-        raise NotImplementedError
-
-    async def keyword_search(self, query: str, limit: int) -> list[Passage]:
-        raise NotImplementedError
-
-    async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
-        raise NotImplementedError
-
-    async def count_chunks(self) -> int:
-        raise NotImplementedError
+        """Open or create the index at ``path`` for the embedder ``embedder_name``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(path)
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(f"cannot open index {path}: {exc}") from exc
+        built = dict(conn.execute("SELECT key, value FROM meta"))
+        wanted = f"{embedder_name} (dimension {dimension})"
+        if "embedder" not in built:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                [("embedder", embedder_name), ("dimension", str(dimension))],
+            )
+            conn.execute("COMMIT")
+            built = dict(conn.execute("SELECT key, value FROM meta"))
+        have = f"{built['embedder']} (dimension {built['dimension']})"
+        if have != wanted:
+            conn.close()
+            raise EmbedderMismatchError(path, have, wanted)
+        return cls(conn, path, dimension)
 
     def close(self) -> None:
-        raise NotImplementedError
+        with self._lock:
+            self._conn.close()
+
+    # ---- writing (ingestion) --------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def document_hashes(self) -> dict[str, str]:
+        """path -> content hash of every indexed document."""
+        with self._lock:
+            return dict(self._conn.execute("SELECT path, content_hash FROM documents"))
+
+    def replace_document(
+        self, document: DocumentRecord, chunks: Sequence[ChunkRecord], vectors: Vectors
+    ) -> None:
+        """Insert or replace one document and all its chunks, atomically."""
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        if len(chunks) and vectors.shape[1] != self.dimension:
+            raise ValueError(f"vectors have dimension {vectors.shape[1]}, not {self.dimension}")
+        blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
+        with self._write() as conn:
+            conn.execute("DELETE FROM chunks WHERE doc_id = ?", (document.doc_id,))
+            conn.execute("DELETE FROM documents WHERE path = ?", (document.path,))
+            conn.execute(
+                "INSERT INTO documents (doc_id, path, source, title, content_hash, chunk_count,"
+                " ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (document.doc_id, document.path, document.source, document.title,
+                 document.content_hash, len(chunks), datetime.now(UTC).isoformat()),
+            )
+            conn.executemany(
+                "INSERT INTO chunks (doc_id, ordinal, title, page, section, text, vector)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(document.doc_id, c.ordinal, c.title, c.page, c.section, c.text, blob)
+                 for c, blob in zip(chunks, blobs, strict=True)],
+            )
+
+    def remove_documents(self, paths: Sequence[str]) -> int:
+        """Remove the documents with these paths; returns how many existed."""
+        removed = 0
+        with self._write() as conn:
+            for path in paths:
+                row = conn.execute(
+                    "SELECT doc_id FROM documents WHERE path = ?", (path,)
+                ).fetchone()
+                if row:
+                    conn.execute("DELETE FROM chunks WHERE doc_id = ?", (row[0],))
+                    conn.execute("DELETE FROM documents WHERE doc_id = ?", (row[0],))
+                    removed += 1
+        return removed
+
+    def optimize(self) -> None:
+        """Merge FTS5 segments after a large ingest (keeps keyword search fast)."""
+        with self._lock:
+            self._conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+
+    # ---- reading ----------------------------------------------------------------------------
+    def _generation(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0])
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            docs = self._conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            chunks = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return {"documents": int(docs), "chunks": int(chunks)}
+
+    async def count_chunks(self) -> int:
+        return self.stats()["chunks"]
+
+    def _passages(self, scored: Sequence[tuple[int, float]], mode: str) -> list[Passage]:
+        if not scored:
+            return []
+        ids = [chunk_id for chunk_id, _ in scored]
+        marks = ",".join("?" * len(ids))
+        # Only "?" placeholders are interpolated into the statement.
+        sql = _PASSAGES_SQL + f"({marks})"
+        rows = self._conn.execute(
+            sql,
+            ids,
+        ).fetchall()
+        by_id = {row[0]: row for row in rows}
+        passages = []
+        for chunk_id, score in scored:
+            row = by_id.get(chunk_id)
+            if row is None:
+                continue  # removed between the two queries
+            passages.append(Passage(
+                chunk_id=f"{row[1]}:{row[7]}", doc_id=row[1], source=row[2], title=row[3],
+                page=row[4], section=row[5], text=row[6], score=score, scores={mode: score},
+            ))
+        return passages
+
+    def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
+        match = fts_or_query(query)
+        if match is None:
+            return []
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts"
+                " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+                (*BM25_WEIGHTS, match, limit),
+            ).fetchall()
+            # FTS5's bm25() is negative, lower is better: flip it so higher is better.
+            return self._passages([(int(r[0]), -float(r[1])) for r in rows], "keyword")
+
+    async def keyword_search(self, query: str, limit: int) -> list[Passage]:
+        return self.keyword_search_sync(query, limit)
+
+    def _load_matrix(self) -> None:
+        generation = self._generation()
+        if generation == self._matrix_generation:
+            return
+        rows = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.empty((len(rows), self.dimension), dtype=np.float32)
+        for i, row in enumerate(rows):
+            matrix[i] = np.frombuffer(row[1], dtype=np.float32)
+        self._matrix, self._matrix_ids, self._matrix_generation = matrix, ids, generation
+
+    def vector_search_sync(self, vector: Vectors, limit: int) -> list[Passage]:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if query.shape[0] != self.dimension:
+            raise ValueError(f"query vector has dimension {query.shape[0]}, not {self.dimension}")
+        with self._lock:
+            self._load_matrix()
+            if not len(self._matrix_ids) or limit <= 0:
+                return []
+            scores = self._matrix @ query
+            k = min(limit, len(scores))
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top])]
+            scored = [(int(self._matrix_ids[i]), float(scores[i])) for i in top]
+            return self._passages(scored, "vector")
+
+    async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
+        return self.vector_search_sync(vector, limit)

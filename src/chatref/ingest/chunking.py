@@ -1,0 +1,102 @@
+"""Paragraph-aware chunking with overlap.
+
+Blocks (paragraphs) are packed into chunks of at most ``max_chars``; a chunk never spans two
+pages or two sections, so every citation points at one place. A paragraph longer than a chunk is
+split at sentence ends. Consecutive chunks of one place share ``overlap_chars`` of trailing text,
+so a fact that straddles a boundary is whole in at least one chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chatref.ingest.parsers import Block
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    page: int | None
+    section: str | None
+
+
+def _pieces(text: str, max_chars: int) -> list[str]:
+    """Split one over-long paragraph at sentence ends (hard-wrapping a sentence if need be)."""
+    if len(text) <= max_chars:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            head, sentence = sentence[:cut].rstrip(), sentence[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _tail(text: str, overlap_chars: int) -> str:
+    """The last ``overlap_chars`` of ``text``, starting at a word (or sentence) boundary."""
+    if overlap_chars <= 0 or len(text) <= overlap_chars:
+        return text if overlap_chars > 0 else ""
+    window = text[-overlap_chars:]
+    sentence = _SENTENCE_END.search(window)
+    if sentence:
+        return window[sentence.end():]
+    space = window.find(" ")
+    return window[space + 1:] if space >= 0 else window
+
+
+def chunk_blocks(
+    blocks: Iterable[Block], *, max_chars: int = 1200, overlap_chars: int = 200
+) -> list[Chunk]:
+    """Pack ``blocks`` into chunks.
+
+    >>> blocks = [Block("One."), Block("Two.")]
+    >>> [c.text for c in chunk_blocks(blocks, max_chars=20, overlap_chars=0)]
+    ['One.\\n\\nTwo.']
+    """
+    if overlap_chars >= max_chars:
+        raise ValueError("overlap_chars must be smaller than max_chars")
+    chunks: list[Chunk] = []
+    parts: list[str] = []
+    size = 0
+    place: tuple[int | None, str | None] | None = None
+    fresh = False  # does the current chunk hold anything beyond the carried-over overlap?
+
+    def emit() -> None:
+        nonlocal parts, size, fresh
+        if parts and fresh and place is not None:
+            text = "\n\n".join(parts)
+            chunks.append(Chunk(text=text, page=place[0], section=place[1]))
+            carried = _tail(text, overlap_chars)
+            parts, size = ([carried], len(carried)) if carried else ([], 0)
+        fresh = False
+
+    for block in blocks:
+        where = (block.page, block.section)
+        if where != place:
+            emit()
+            parts, size, place = [], 0, where
+        for piece in _pieces(block.text, max_chars - overlap_chars):
+            if size and size + 2 + len(piece) > max_chars:
+                emit()
+            parts.append(piece)
+            size += len(piece) + (2 if size else 0)
+            fresh = True
+    emit()
+    return chunks

@@ -1,0 +1,58 @@
+"""Fusing keyword and vector rankings.
+
+Measured on SciFact (docs/benchmarks.md): reciprocal-rank fusion of BM25 with WordLlama vectors
+ranks *below* BM25 alone, because the weaker vector list gets an equal vote. A weighted sum of
+min-max-normalised scores lets the stronger signal lead; its weight is tuned on the train split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from chatref.retrieval.types import Passage
+
+# Vector weight of the weighted fusion, chosen on SciFact *train* (bench/retrieval_quality.py).
+DEFAULT_VECTOR_WEIGHT = 0.3
+
+
+def _normalised(passages: Sequence[Passage]) -> dict[str, float]:
+    if not passages:
+        return {}
+    scores = [p.score for p in passages]
+    low, high = min(scores), max(scores)
+    span = high - low
+    if span <= 0:
+        return {p.chunk_id: 1.0 for p in passages}
+    return {p.chunk_id: (p.score - low) / span for p in passages}
+
+
+def weighted_fusion(
+    keyword: Sequence[Passage], vector: Sequence[Passage], *, vector_weight: float
+) -> list[Passage]:
+    """Rank by ``(1 - w) * keyword + w * vector`` of min-max-normalised scores.
+
+    A passage missing from one list scores 0 there (it was below that list's cut-off).
+    """
+    kw, vec = _normalised(keyword), _normalised(vector)
+    by_id = {p.chunk_id: p for p in (*vector, *keyword)}
+    fused = []
+    for chunk_id, passage in by_id.items():
+        k, v = kw.get(chunk_id, 0.0), vec.get(chunk_id, 0.0)
+        score = (1.0 - vector_weight) * k + vector_weight * v
+        fused.append(replace(passage, score=score, scores={"keyword": k, "vector": v}))
+    fused.sort(key=lambda p: p.score, reverse=True)
+    return fused
+
+
+def reciprocal_rank_fusion(*rankings: Sequence[Passage], k: int = 60) -> list[Passage]:
+    """Classic RRF: sum of 1 / (k + rank). Kept for comparison in the benchmarks."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, passage in enumerate(ranking, start=1):
+            scores[passage.chunk_id] = scores.get(passage.chunk_id, 0.0) + 1.0 / (k + rank)
+            by_id.setdefault(passage.chunk_id, passage)
+    fused = [replace(by_id[c], score=s) for c, s in scores.items()]
+    fused.sort(key=lambda p: p.score, reverse=True)
+    return fused

@@ -1,0 +1,44 @@
+"""Query text helpers shared by the keyword index and evaluation."""
+
+from __future__ import annotations
+
+import re
+
+# A compact English stopword list: FTS5 OR-queries over natural-language questions rank much
+# better without these (measured on SciFact train; see docs/benchmarks.md).
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    s t don shall may might must also""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased, de-duplicated content words of ``text``, in order."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in STOPWORDS and word not in seen:
+            seen[word] = None
+    return list(seen)
+
+
+def fts_or_query(text: str) -> str | None:
+    """An FTS5 MATCH expression that ORs the quoted content words (None when there are none).
+
+    FTS5 joins bare words with AND, which finds nothing for most questions; quoting each term
+    also keeps FTS5 operators in user text (NEAR, *, ^, quotes) from being interpreted.
+
+    >>> fts_or_query("What is the SLA of the API?")
+    '"sla" OR "api"'
+    """
+    terms = query_terms(text)
+    if not terms:
+        return None
+    return " OR ".join(f'"{term}"' for term in terms)
