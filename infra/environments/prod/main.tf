@@ -1,0 +1,317 @@
+# Production: the production guide applied. Every module runs with its production-safe defaults;
+# the values below are the ones the guide names, written out so reviewers and policy checks see them.
+
+locals {
+  stem = "${var.prefix}-${var.environment}"
+
+  tags = {
+    owner       = var.owner
+    environment = var.environment
+    cost-center = var.cost_center
+    application = "chatref"
+  }
+
+  # Azure OpenAI regions: the router tries priority 1 first and fails over in order.
+  openai_accounts = {
+    primary   = { location = var.location, priority = 1, weight = 1 }
+    secondary = { location = var.secondary_location, priority = 2, weight = 1 }
+  }
+}
+
+module "resource_group" {
+  source   = "../../modules/resource_group"
+  name     = "${local.stem}-rg"
+  location = var.location
+  tags     = local.tags
+}
+
+# ------------------------------------------------------------------ network (hub-spoke)
+
+module "network" {
+  source                  = "../../modules/network"
+  name                    = local.stem
+  location                = var.location
+  resource_group_name     = module.resource_group.name
+  tags                    = local.tags
+  egress_firewall_ip      = var.egress_firewall_ip
+  ddos_protection_enabled = var.ddos_protection_enabled
+}
+
+# ------------------------------------------------------------------ identities
+
+module "cmk_identity" {
+  source              = "../../modules/identity"
+  name                = "${local.stem}-cmk-id"
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  role_assignments = {
+    key-vault-crypto = { scope = module.key_vault.id, role = "Key Vault Crypto Service Encryption User" }
+  }
+}
+
+module "app_identity" {
+  source              = "../../modules/identity"
+  name                = "${local.stem}-app-id"
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  role_assignments = merge(
+    { for key in keys(local.openai_accounts) : "openai-${key}" => {
+      scope = module.openai.account_ids[key]
+      role  = "Cognitive Services OpenAI User"
+    } },
+    {
+      search        = { scope = module.search.id, role = "Search Index Data Reader" }
+      documents     = { scope = "${module.storage.id}/blobServices/default/containers/${module.storage.documents_container_name}", role = "Storage Blob Data Reader" }
+      conversations = { scope = "${module.storage.id}/tableServices/default/tables/${module.storage.conversations_table_name}", role = "Storage Table Data Contributor" }
+      key-vault     = { scope = module.key_vault.id, role = "Key Vault Secrets User" }
+      registry      = { scope = module.container_registry.id, role = "AcrPull" }
+      app-insights  = { scope = module.monitoring.application_insights_id, role = "Monitoring Metrics Publisher" }
+    },
+  )
+}
+
+# ------------------------------------------------------------------ monitoring
+
+module "monitoring" {
+  source                      = "../../modules/monitoring"
+  name                        = local.stem
+  location                    = var.location
+  resource_group_name         = module.resource_group.name
+  tags                        = local.tags
+  log_retention_days          = 90
+  enable_basic_alerts         = true
+  alert_email_addresses       = var.alert_email_addresses
+  server_exceptions_threshold = 3
+  failed_requests_threshold   = 5
+  response_time_threshold     = 3000
+  create_dashboard            = true
+}
+
+# ------------------------------------------------------------------ data protection
+
+module "key_vault" {
+  source                        = "../../modules/key_vault"
+  name                          = "${local.stem}-kv"
+  location                      = var.location
+  resource_group_name           = module.resource_group.name
+  tags                          = local.tags
+  sku_name                      = "premium"
+  purge_protection_enabled      = true
+  soft_delete_retention_days    = 90
+  public_network_access_enabled = false
+  network_default_action        = "Deny"
+  trusted_ip_ranges             = var.trusted_ip_ranges
+  trusted_subnet_ids            = [module.network.app_subnet_id]
+  customer_managed_key_enabled  = true
+  secret_names                  = ["appinsights-connection-string"]
+  secret_values                 = { "appinsights-connection-string" = module.monitoring.application_insights_connection_string }
+}
+
+module "storage" {
+  source                           = "../../modules/storage"
+  name                             = "${var.prefix}${var.environment}st"
+  location                         = var.location
+  resource_group_name              = module.resource_group.name
+  tags                             = local.tags
+  replication_type                 = "GZRS"
+  public_network_access_enabled    = false
+  network_default_action           = "Deny"
+  trusted_ip_ranges                = var.trusted_ip_ranges
+  trusted_subnet_ids               = [module.network.app_subnet_id]
+  versioning_enabled               = true
+  soft_delete_retention_days       = 30
+  customer_managed_key_enabled     = true
+  customer_managed_key_id          = module.key_vault.customer_managed_key_id
+  customer_managed_key_identity_id = module.cmk_identity.id
+
+  depends_on = [module.cmk_identity]
+}
+
+module "container_registry" {
+  source                        = "../../modules/container_registry"
+  name                          = "${var.prefix}${var.environment}acr"
+  location                      = var.location
+  resource_group_name           = module.resource_group.name
+  tags                          = local.tags
+  sku                           = "Premium"
+  georeplication_locations      = [var.secondary_location]
+  zone_redundancy_enabled       = true
+  public_network_access_enabled = false
+}
+
+# ------------------------------------------------------------------ AI services
+
+module "openai" {
+  source                             = "../../modules/openai"
+  name                               = local.stem
+  resource_group_name                = module.resource_group.name
+  tags                               = local.tags
+  accounts                           = local.openai_accounts
+  primary_account                    = "primary"
+  local_auth_enabled                 = false
+  public_network_access_enabled      = false
+  network_default_action             = "Deny"
+  outbound_network_access_restricted = true
+  content_filter_severity_threshold  = "Medium"
+  customer_managed_key_enabled       = true
+  customer_managed_key_id            = module.key_vault.customer_managed_key_id
+  identity_id                        = module.cmk_identity.id
+  identity_client_id                 = module.cmk_identity.client_id
+  provisioned_throughput = {
+    enabled  = var.provisioned_throughput_enabled
+    account  = "primary"
+    capacity = var.provisioned_throughput_units
+  }
+
+  depends_on = [module.cmk_identity]
+}
+
+module "search" {
+  source                        = "../../modules/search"
+  name                          = "${local.stem}-search"
+  location                      = var.location
+  resource_group_name           = module.resource_group.name
+  tags                          = local.tags
+  sku                           = "standard"
+  replica_count                 = 3
+  partition_count               = 2
+  semantic_search_sku           = "standard"
+  local_authentication_enabled  = false
+  public_network_access_enabled = false
+}
+
+# ------------------------------------------------------------------ the web app
+
+module "app_service" {
+  source                                   = "../../modules/app_service"
+  name                                     = local.stem
+  location                                 = var.location
+  resource_group_name                      = module.resource_group.name
+  tags                                     = local.tags
+  sku_name                                 = "P1v3"
+  worker_count                             = 3
+  zone_balancing_enabled                   = true
+  autoscale                                = { enabled = true, min_count = 3, max_count = 10, cpu_threshold = 70 }
+  health_check_path                        = "/health/ready"
+  public_network_access_enabled            = false
+  subnet_id                                = module.network.app_subnet_id
+  vnet_route_all_enabled                   = true
+  staging_slot_enabled                     = true
+  identity_id                              = module.app_identity.id
+  identity_client_id                       = module.app_identity.client_id
+  entra_client_id                          = var.entra_client_id
+  container_registry_login_server          = module.container_registry.login_server
+  container_image                          = var.container_image
+  openai_endpoint                          = module.openai.primary_endpoint
+  openai_chat_deployment                   = module.openai.chat_deployment_name
+  openai_embedding_deployment              = module.openai.embedding_deployment_name
+  llm_endpoints                            = module.openai.endpoints
+  search_endpoint                          = module.search.endpoint
+  storage_blob_endpoint                    = module.storage.primary_blob_endpoint
+  storage_container                        = module.storage.documents_container_name
+  storage_table_endpoint                   = module.storage.primary_table_endpoint
+  appinsights_connection_string_secret_uri = module.key_vault.secret_uris["appinsights-connection-string"]
+}
+
+# ------------------------------------------------------------------ private endpoints
+
+locals {
+  zone = module.network.private_dns_zone_ids
+  private_endpoints = merge(
+    { for key in keys(local.openai_accounts) : "openai-${key}" => {
+      resource_id = module.openai.account_ids[key]
+      subresource = "account"
+      zone        = "privatelink.openai.azure.com"
+    } },
+    {
+      search = { resource_id = module.search.id, subresource = "searchService", zone = "privatelink.search.windows.net" }
+      kv     = { resource_id = module.key_vault.id, subresource = "vault", zone = "privatelink.vaultcore.azure.net" }
+      blob   = { resource_id = module.storage.id, subresource = "blob", zone = "privatelink.blob.core.windows.net" }
+      table  = { resource_id = module.storage.id, subresource = "table", zone = "privatelink.table.core.windows.net" }
+      acr    = { resource_id = module.container_registry.id, subresource = "registry", zone = "privatelink.azurecr.io" }
+      app    = { resource_id = module.app_service.id, subresource = "sites", zone = "privatelink.azurewebsites.net" }
+    },
+  )
+}
+
+module "private_endpoint" {
+  source   = "../../modules/private_endpoint"
+  for_each = local.private_endpoints
+
+  name                          = "${local.stem}-${each.key}-pe"
+  location                      = var.location
+  resource_group_name           = module.resource_group.name
+  tags                          = local.tags
+  subnet_id                     = module.network.private_endpoint_subnet_id
+  resource_id                   = each.value.resource_id
+  subresource_name              = each.value.subresource
+  private_dns_zone_id           = local.zone[each.value.zone]
+  application_security_group_id = module.network.private_endpoint_asg_id
+}
+
+# ------------------------------------------------------------------ diagnostics on everything
+
+module "diagnostics" {
+  source                     = "../../modules/diagnostics"
+  name                       = local.stem
+  log_analytics_workspace_id = module.monitoring.log_analytics_workspace_id
+  target_resource_ids = merge(
+    { for key in keys(local.openai_accounts) : "openai-${key}" => module.openai.account_ids[key] },
+    {
+      key-vault     = module.key_vault.id
+      storage       = module.storage.id
+      storage-blob  = "${module.storage.id}/blobServices/default"
+      storage-table = "${module.storage.id}/tableServices/default"
+      search        = module.search.id
+      registry      = module.container_registry.id
+      web-app       = module.app_service.id
+      app-plan      = module.app_service.service_plan_id
+      log-analytics = module.monitoring.log_analytics_workspace_id
+      app-nsg       = module.network.network_security_group_ids["app"]
+      pe-nsg        = module.network.network_security_group_ids["private_endpoints"]
+      hub-nsg       = module.network.network_security_group_ids["hub_shared"]
+      hub-vnet      = module.network.hub_vnet_id
+      spoke-vnet    = module.network.spoke_vnet_id
+    },
+  )
+}
+
+# ------------------------------------------------------------------ cost and governance
+
+module "governance" {
+  source                = "../../modules/governance"
+  name                  = local.stem
+  resource_group_id     = module.resource_group.id
+  monthly_budget_amount = var.monthly_budget_amount
+  budget_start_date     = var.budget_start_date
+  budget_contact_emails = var.alert_email_addresses
+  policy_enforce        = true
+  locked_resource_ids = merge(
+    { for key in keys(local.openai_accounts) : "openai-${key}" => module.openai.account_ids[key] },
+    {
+      key-vault     = module.key_vault.id
+      storage       = module.storage.id
+      search        = module.search.id
+      registry      = module.container_registry.id
+      log-analytics = module.monitoring.log_analytics_workspace_id
+    },
+  )
+}
+
+# ------------------------------------------------------------------ optional AI Foundry
+
+module "ai_foundry" {
+  source                  = "../../modules/ai_foundry"
+  enabled                 = var.ai_foundry_enabled
+  name                    = local.stem
+  location                = var.location
+  resource_group_name     = module.resource_group.name
+  tags                    = local.tags
+  storage_account_id      = module.storage.id
+  key_vault_id            = module.key_vault.id
+  application_insights_id = module.monitoring.application_insights_id
+  container_registry_id   = module.container_registry.id
+  identity_id             = module.cmk_identity.id
+}

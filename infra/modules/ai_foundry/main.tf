@@ -1,0 +1,45 @@
+# Optional AI Foundry hub and project for prompt authoring and evaluation. The chat flow itself
+# runs inside the web app (the self-hosted option of the reference architecture), so this is off
+# by default. azurerm 4.x models the hub as azurerm_ai_foundry and the project as
+# azurerm_ai_foundry_project.
+
+resource "azurerm_ai_foundry" "this" {
+  count = var.enabled ? 1 : 0
+
+  name                           = "${var.name}-aihub"
+  location                       = var.location
+  resource_group_name            = var.resource_group_name
+  storage_account_id             = var.storage_account_id
+  key_vault_id                   = var.key_vault_id
+  application_insights_id        = var.application_insights_id
+  container_registry_id          = var.container_registry_id
+  public_network_access          = "Disabled"
+  high_business_impact_enabled   = true
+  primary_user_assigned_identity = var.identity_id
+  tags                           = var.tags
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [var.identity_id]
+  }
+
+  managed_network {
+    isolation_mode = "AllowOnlyApprovedOutbound"
+  }
+}
+
+resource "azurerm_ai_foundry_project" "this" {
+  count = var.enabled ? 1 : 0
+
+  name                           = "${var.name}-aiproj"
+  location                       = var.location
+  ai_services_hub_id             = azurerm_ai_foundry.this[0].id
+  high_business_impact_enabled   = true
+  primary_user_assigned_identity = var.identity_id
+  tags                           = var.tags
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [var.identity_id]
+  }
+}

@@ -1,0 +1,30 @@
+# Container Registry for the web app image: premium, geo-replicated, zone redundant,
+# no admin user, no anonymous pull, private network only.
+
+resource "azurerm_container_registry" "this" {
+  name                          = var.name
+  location                      = var.location
+  resource_group_name           = var.resource_group_name
+  sku                           = var.sku
+  admin_enabled                 = false
+  anonymous_pull_enabled        = false
+  public_network_access_enabled = var.public_network_access_enabled
+  zone_redundancy_enabled       = var.zone_redundancy_enabled
+  data_endpoint_enabled         = var.sku == "Premium"
+  export_policy_enabled         = var.public_network_access_enabled
+  quarantine_policy_enabled     = var.sku == "Premium"
+  retention_policy_in_days      = var.sku == "Premium" ? var.untagged_retention_days : null
+  trust_policy_enabled          = var.sku == "Premium"
+  network_rule_bypass_option    = "AzureServices"
+  tags                          = var.tags
+
+  dynamic "georeplications" {
+    for_each = toset(var.georeplication_locations)
+    content {
+      location                  = georeplications.value
+      zone_redundancy_enabled   = var.zone_redundancy_enabled
+      regional_endpoint_enabled = true
+      tags                      = var.tags
+    }
+  }
+}

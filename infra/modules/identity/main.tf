@@ -1,0 +1,19 @@
+# A user-assigned managed identity and exactly the role assignments it needs.
+
+resource "azurerm_user_assigned_identity" "this" {
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_role_assignment" "this" {
+  for_each = var.role_assignments
+
+  scope                            = each.value.scope
+  role_definition_name             = each.value.role
+  principal_id                     = azurerm_user_assigned_identity.this.principal_id
+  principal_type                   = "ServicePrincipal"
+  skip_service_principal_aad_check = true
+  description                      = "chatref: ${var.name} ${each.key}"
+}

@@ -1,0 +1,76 @@
+# Key Vault for the workload's secrets and customer-managed keys: premium (HSM-backed keys),
+# RBAC authorization, purge protection, 90-day soft delete, closed network.
+
+data "azurerm_client_config" "current" {}
+
+resource "azurerm_key_vault" "this" {
+  name                          = var.name
+  location                      = var.location
+  resource_group_name           = var.resource_group_name
+  tenant_id                     = data.azurerm_client_config.current.tenant_id
+  sku_name                      = var.sku_name
+  rbac_authorization_enabled    = true
+  purge_protection_enabled      = var.purge_protection_enabled
+  soft_delete_retention_days    = var.soft_delete_retention_days
+  public_network_access_enabled = var.public_network_access_enabled
+  tags                          = var.tags
+
+  network_acls {
+    bypass                     = "AzureServices"
+    default_action             = var.network_default_action
+    ip_rules                   = var.trusted_ip_ranges
+    virtual_network_subnet_ids = var.trusted_subnet_ids
+  }
+}
+
+# The identity running Terraform manages keys (it creates the customer-managed key below).
+resource "azurerm_role_assignment" "deployer_crypto_officer" {
+  scope                = azurerm_key_vault.this.id
+  role_definition_name = "Key Vault Crypto Officer"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+resource "azurerm_key_vault_key" "cmk" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
+  name            = "${var.name}-cmk"
+  key_vault_id    = azurerm_key_vault.this.id
+  key_type        = "RSA-HSM"
+  key_size        = 3072
+  key_opts        = ["wrapKey", "unwrapKey"]
+  expiration_date = var.key_expiration_date
+  tags            = var.tags
+
+  rotation_policy {
+    expire_after         = "P2Y"
+    notify_before_expiry = "P30D"
+
+    automatic {
+      time_before_expiry = "P60D"
+    }
+  }
+
+  depends_on = [azurerm_role_assignment.deployer_crypto_officer]
+}
+
+# The identity running Terraform writes the secrets below (values come from other modules).
+resource "azurerm_role_assignment" "deployer_secrets_officer" {
+  count = length(var.secret_names) > 0 ? 1 : 0
+
+  scope                = azurerm_key_vault.this.id
+  role_definition_name = "Key Vault Secrets Officer"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+resource "azurerm_key_vault_secret" "this" {
+  for_each = toset(var.secret_names)
+
+  name            = each.value
+  value           = var.secret_values[each.value]
+  key_vault_id    = azurerm_key_vault.this.id
+  content_type    = "text/plain"
+  expiration_date = var.key_expiration_date
+  tags            = var.tags
+
+  depends_on = [azurerm_role_assignment.deployer_secrets_officer]
+}

@@ -1,0 +1,19 @@
+output "id" {
+  description = "Resource ID of the Key Vault."
+  value       = azurerm_key_vault.this.id
+}
+
+output "vault_uri" {
+  description = "Vault URI, for Key Vault references (@Microsoft.KeyVault(SecretUri=...))."
+  value       = azurerm_key_vault.this.vault_uri
+}
+
+output "customer_managed_key_id" {
+  description = "Versionless ID of the customer-managed key (so services follow rotation), or null."
+  value       = var.customer_managed_key_enabled ? azurerm_key_vault_key.cmk[0].versionless_id : null
+}
+
+output "secret_uris" {
+  description = "Versionless secret URIs by name, for Key Vault references in app settings."
+  value       = { for name, s in azurerm_key_vault_secret.this : name => s.versionless_id }
+}

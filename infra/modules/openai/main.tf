@@ -1,0 +1,171 @@
+# Azure OpenAI in one or more regions: one account per region with chat and embedding deployments,
+# an optional provisioned-throughput (PTU) chat deployment, and a content filter (RAI policy)
+# attached to every deployment. Entra ID only, private network only, outbound restricted.
+
+locals {
+  ptu_enabled = var.provisioned_throughput.enabled
+
+  # The router tries priority 1 first: the PTU deployment when there is one, then pay-as-you-go
+  # accounts in their configured order.
+  paygo_priority_offset = local.ptu_enabled ? 1 : 0
+
+  content_filters = concat(
+    flatten([
+      for source in ["Prompt", "Completion"] : [
+        for category in ["Hate", "Sexual", "Selfharm", "Violence"] : {
+          name               = category
+          source             = source
+          severity_threshold = var.content_filter_severity_threshold
+        }
+      ]
+    ]),
+    [
+      { name = "Jailbreak", source = "Prompt", severity_threshold = "High" },
+      { name = "Indirect Attack", source = "Prompt", severity_threshold = "High" },
+      { name = "Protected Material Text", source = "Completion", severity_threshold = "High" },
+      { name = "Protected Material Code", source = "Completion", severity_threshold = "High" },
+    ],
+  )
+}
+
+resource "azurerm_cognitive_account" "this" {
+  for_each = var.accounts
+
+  name                               = "${var.name}-oai-${each.key}"
+  location                           = each.value.location
+  resource_group_name                = var.resource_group_name
+  kind                               = "OpenAI"
+  sku_name                           = "S0"
+  custom_subdomain_name              = "${var.name}-oai-${each.key}"
+  local_auth_enabled                 = var.local_auth_enabled
+  public_network_access_enabled      = var.public_network_access_enabled
+  outbound_network_access_restricted = var.outbound_network_access_restricted
+  fqdns                              = var.allowed_outbound_fqdns
+  tags                               = var.tags
+
+  network_acls {
+    default_action = var.network_default_action
+    bypass         = "AzureServices"
+    ip_rules       = var.trusted_ip_ranges
+  }
+
+  dynamic "identity" {
+    for_each = var.customer_managed_key_enabled ? [1] : []
+    content {
+      type         = "UserAssigned"
+      identity_ids = [var.identity_id]
+    }
+  }
+
+  dynamic "customer_managed_key" {
+    for_each = var.customer_managed_key_enabled ? [1] : []
+    content {
+      key_vault_key_id   = var.customer_managed_key_id
+      identity_client_id = var.identity_client_id
+    }
+  }
+}
+
+resource "azurerm_cognitive_account_rai_policy" "this" {
+  for_each = var.accounts
+
+  name                 = "${var.name}-content-filter"
+  cognitive_account_id = azurerm_cognitive_account.this[each.key].id
+  base_policy_name     = "Microsoft.DefaultV2"
+  mode                 = "Blocking"
+  tags                 = var.tags
+
+  dynamic "content_filter" {
+    for_each = local.content_filters
+    content {
+      name               = content_filter.value.name
+      source             = content_filter.value.source
+      severity_threshold = content_filter.value.severity_threshold
+      filter_enabled     = true
+      block_enabled      = true
+    }
+  }
+}
+
+resource "azurerm_cognitive_deployment" "chat" {
+  for_each = var.accounts
+
+  name                   = var.chat_model.deployment_name
+  cognitive_account_id   = azurerm_cognitive_account.this[each.key].id
+  rai_policy_name        = azurerm_cognitive_account_rai_policy.this[each.key].name
+  version_upgrade_option = "NoAutoUpgrade"
+
+  model {
+    format  = "OpenAI"
+    name    = var.chat_model.name
+    version = var.chat_model.version
+  }
+
+  sku {
+    name     = var.chat_model.sku_name
+    capacity = var.chat_model.capacity
+  }
+}
+
+resource "azurerm_cognitive_deployment" "embedding" {
+  for_each = var.accounts
+
+  name                   = var.embedding_model.deployment_name
+  cognitive_account_id   = azurerm_cognitive_account.this[each.key].id
+  rai_policy_name        = azurerm_cognitive_account_rai_policy.this[each.key].name
+  version_upgrade_option = "NoAutoUpgrade"
+
+  model {
+    format  = "OpenAI"
+    name    = var.embedding_model.name
+    version = var.embedding_model.version
+  }
+
+  sku {
+    name     = var.embedding_model.sku_name
+    capacity = var.embedding_model.capacity
+  }
+}
+
+resource "azurerm_cognitive_deployment" "provisioned" {
+  count = local.ptu_enabled ? 1 : 0
+
+  name                   = "${var.chat_model.deployment_name}-ptu"
+  cognitive_account_id   = azurerm_cognitive_account.this[var.provisioned_throughput.account].id
+  rai_policy_name        = azurerm_cognitive_account_rai_policy.this[var.provisioned_throughput.account].name
+  version_upgrade_option = "NoAutoUpgrade"
+
+  model {
+    format  = "OpenAI"
+    name    = var.chat_model.name
+    version = var.chat_model.version
+  }
+
+  sku {
+    name     = "ProvisionedManaged"
+    capacity = var.provisioned_throughput.capacity
+  }
+}
+
+locals {
+  paygo_endpoints = [
+    for key, account in var.accounts : {
+      name       = key
+      endpoint   = azurerm_cognitive_account.this[key].endpoint
+      deployment = azurerm_cognitive_deployment.chat[key].name
+      priority   = account.priority + local.paygo_priority_offset
+      weight     = account.weight
+      kind       = "paygo"
+    }
+  ]
+  ptu_endpoints = [
+    for deployment in azurerm_cognitive_deployment.provisioned : {
+      name       = "${var.provisioned_throughput.account}-ptu"
+      endpoint   = azurerm_cognitive_account.this[var.provisioned_throughput.account].endpoint
+      deployment = deployment.name
+      priority   = 1
+      weight     = 1
+      kind       = "ptu"
+    }
+  ]
+}

@@ -1,0 +1,156 @@
+variable "name" {
+  type        = string
+  description = "Name stem, `<prefix>-<environment>`; accounts are `<stem>-oai-<key>`."
+}
+
+variable "resource_group_name" {
+  type        = string
+  description = "Resource group that holds the resources."
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every resource; must include owner, environment, cost-center and application."
+
+  validation {
+    condition     = alltrue([for k in ["owner", "environment", "cost-center", "application"] : contains(keys(var.tags), k)])
+    error_message = "tags must include the keys owner, environment, cost-center and application."
+  }
+}
+
+variable "accounts" {
+  type = map(object({
+    location = string
+    priority = number
+    weight   = optional(number, 1)
+  }))
+  description = "One Azure OpenAI account per entry (key = short region name): region, router priority (1 = tried first) and weight among equal priorities."
+
+  validation {
+    condition     = length(var.accounts) >= 1 && alltrue([for a in values(var.accounts) : a.priority >= 1 && a.weight >= 1])
+    error_message = "accounts needs at least one entry; priority and weight are 1 or more."
+  }
+}
+
+variable "primary_account" {
+  type        = string
+  description = "Key of the account whose endpoint becomes AZURE_OPENAI_ENDPOINT."
+}
+
+variable "chat_model" {
+  type = object({
+    name            = string
+    version         = string
+    deployment_name = string
+    sku_name        = optional(string, "Standard")
+    capacity        = optional(number, 30)
+  })
+  description = "Chat model deployed in every account (pay-as-you-go); capacity in thousands of tokens per minute."
+  default = {
+    name            = "gpt-4o"
+    version         = "2024-11-20"
+    deployment_name = "chat"
+  }
+}
+
+variable "embedding_model" {
+  type = object({
+    name            = string
+    version         = string
+    deployment_name = string
+    sku_name        = optional(string, "Standard")
+    capacity        = optional(number, 30)
+  })
+  description = "Embedding model deployed in every account."
+  default = {
+    name            = "text-embedding-3-small"
+    version         = "1"
+    deployment_name = "embedding"
+  }
+}
+
+variable "provisioned_throughput" {
+  type = object({
+    enabled  = bool
+    account  = optional(string, "")
+    capacity = optional(number, 50)
+  })
+  description = "Optional provisioned-throughput (PTU) chat deployment in one account; the router tries it first."
+  default     = { enabled = false }
+}
+
+variable "content_filter_severity_threshold" {
+  type        = string
+  description = "Content filter threshold for hate, sexual, self-harm and violence, on prompts and completions."
+  default     = "Medium"
+
+  validation {
+    condition     = contains(["Low", "Medium", "High"], var.content_filter_severity_threshold)
+    error_message = "content_filter_severity_threshold must be Low, Medium or High."
+  }
+}
+
+variable "local_auth_enabled" {
+  type        = bool
+  description = "API-key authentication; off means Entra ID (managed identity) only."
+  default     = false
+}
+
+variable "public_network_access_enabled" {
+  type        = bool
+  description = "Public network access; off means private endpoints only."
+  default     = false
+}
+
+variable "network_default_action" {
+  type        = string
+  description = "Firewall default action when public access is on, Deny or Allow."
+  default     = "Deny"
+
+  validation {
+    condition     = contains(["Allow", "Deny"], var.network_default_action)
+    error_message = "network_default_action must be Allow or Deny."
+  }
+}
+
+variable "trusted_ip_ranges" {
+  type        = list(string)
+  description = "Public IP ranges allowed through the firewall."
+  default     = []
+}
+
+variable "outbound_network_access_restricted" {
+  type        = bool
+  description = "Restrict the accounts' outbound calls to allowed_outbound_fqdns (data exfiltration guard)."
+  default     = true
+}
+
+variable "allowed_outbound_fqdns" {
+  type        = list(string)
+  description = "FQDNs the accounts may call when outbound access is restricted."
+  default     = []
+}
+
+variable "identity_id" {
+  type        = string
+  description = "User-assigned identity of the accounts, which unwraps the customer-managed key."
+  default     = null
+}
+
+variable "identity_client_id" {
+  type        = string
+  description = "Client ID of identity_id, for the customer-managed key."
+  default     = null
+}
+
+variable "customer_managed_key_enabled" {
+  type        = bool
+  description = "Encrypt the accounts with customer_managed_key_id."
+  default     = true
+}
+
+variable "customer_managed_key_id" {
+  type        = string
+  description = "Versionless Key Vault key ID of the customer-managed key."
+  default     = null
+}

@@ -1,0 +1,14 @@
+output "id" {
+  description = "Resource ID of the search service."
+  value       = azurerm_search_service.this.id
+}
+
+output "endpoint" {
+  description = "Search endpoint (AZURE_SEARCH_ENDPOINT)."
+  value       = "https://${azurerm_search_service.this.name}.search.windows.net"
+}
+
+output "principal_id" {
+  description = "Principal ID of the service's system-assigned identity."
+  value       = azurerm_search_service.this.identity[0].principal_id
+}

@@ -1,0 +1,583 @@
+"""Offline `terraform validate` for chatref's Terraform, against the azurerm provider schema.
+
+There is no terraform binary and no provider download on the machines that build chatref, so
+this script does statically what `terraform validate` would do with the azurerm 4.x provider:
+
+- every resource and data source type exists in the provider schema;
+- every argument and nested block exists, and is written as an argument or as a block as the
+  schema says; computed-only attributes are not set; blocks respect their max_items;
+- required arguments and required blocks are present (a ``dynamic`` block counts);
+- nothing deprecated is used;
+- every module call passes only variables the module declares, and every required one;
+- every variable has a type and a description, every output a value;
+- every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
+  ``data.azurerm_t.n.attr``) points at something that exists.
+
+Usage::
+
+    python scripts/tfvalidate.py infra                # every directory holding .tf files
+    python scripts/tfvalidate.py infra/environments/prod --json
+
+Importable: ``validate_tree(root, schema)`` returns a list of :class:`Finding`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHEMA = REPO_ROOT.parent / "shared" / "azurerm-schema" / "azurerm-4.79.0.json"
+
+# Arguments Terraform itself understands on every resource/data block.
+RESOURCE_META_ARGS = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
+RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "precondition",
+                                  "postcondition", "dynamic"})
+MODULE_META_ARGS = frozenset({"source", "version", "count", "for_each", "depends_on",
+                              "providers"})
+VARIABLE_ARGS = frozenset({"type", "description", "default", "sensitive", "nullable",
+                           "validation", "ephemeral"})
+OUTPUT_ARGS = frozenset({"value", "description", "sensitive", "depends_on", "precondition",
+                         "ephemeral"})
+# Root names an expression may start with besides the ones we check.
+_BUILTIN_ROOTS = frozenset({"each", "count", "self", "path", "terraform"})
+
+_OPTIONS = SerializationOptions(with_comments=False, preserve_heredocs=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is and what is wrong."""
+
+    file: str
+    address: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.address}: [{self.code}] {self.message}"
+
+
+@dataclass
+class Block:
+    """A labelled top-level block (resource, data, module, variable, output)."""
+
+    kind: str
+    labels: tuple[str, ...]
+    body: dict[str, Any]
+    file: Path
+
+    @property
+    def address(self) -> str:
+        if self.kind == "resource":
+            return ".".join(self.labels)
+        return ".".join((self.kind, *self.labels))
+
+
+@dataclass
+class ModuleDir:
+    """Everything declared in one directory of .tf files."""
+
+    path: Path
+    resources: dict[tuple[str, str], Block] = field(default_factory=dict)
+    data: dict[tuple[str, str], Block] = field(default_factory=dict)
+    modules: dict[str, Block] = field(default_factory=dict)
+    variables: dict[str, Block] = field(default_factory=dict)
+    outputs: dict[str, Block] = field(default_factory=dict)
+    locals: dict[str, tuple[Any, Path]] = field(default_factory=dict)
+    others: list[Block] = field(default_factory=list)
+    parse_errors: list[Finding] = field(default_factory=list)
+
+
+class Schema:
+    """The provider schema: resource and data-source blocks by type name."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.resources: dict[str, Any] = raw["resource_schemas"]
+        self.data_sources: dict[str, Any] = raw["data_source_schemas"]
+        self.version: str = raw.get("version", "?")
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_SCHEMA) -> Schema:
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"azurerm schema not found at {path}: it ships in ../shared/azurerm-schema/"
+            )
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1]
+    return text
+
+
+def _is_block_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
+    )
+
+
+def _is_labelled_block_list(value: Any) -> bool:
+    """``dynamic "x" {...}`` parses as a list of ``{label: block}`` dicts."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(v, dict)
+            and all(isinstance(b, dict) and b.get("__is_block__") for _, b in _body_items(v))
+            for v in value
+        )
+    )
+
+
+def _body_items(body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for key, value in body.items():
+        if key.startswith("__") and key.endswith("__"):
+            continue
+        yield key, value
+
+
+def load_module_dir(path: Path) -> ModuleDir:
+    """Parse every .tf file of one directory (not recursive)."""
+    mod = ModuleDir(path=path)
+    for tf in sorted(path.glob("*.tf")):
+        try:
+            with tf.open(encoding="utf-8") as handle:
+                doc = hcl2.load(handle, serialization_options=_OPTIONS)
+        except Exception as exc:  # the parser raises several unrelated types
+            mod.parse_errors.append(Finding(str(tf), "-", "parse", f"not valid HCL: {exc}"))
+            continue
+        _collect(mod, doc, tf)
+    return mod
+
+
+def _collect(mod: ModuleDir, doc: dict[str, Any], tf: Path) -> None:
+    for kind, entries in _body_items(doc):
+        for entry in entries:
+            if kind == "locals":
+                for name, value in _body_items(entry):
+                    mod.locals[name] = (value, tf)
+                continue
+            if kind in ("resource", "data"):
+                for rtype, named in _body_items(entry):
+                    for rname, body in _body_items(named):
+                        labels = (_unquote(rtype), _unquote(rname))
+                        blk = Block(kind, labels, body, tf)
+                        target = mod.resources if kind == "resource" else mod.data
+                        target[labels] = blk
+                continue
+            if kind in ("module", "variable", "output"):
+                for name, body in _body_items(entry):
+                    blk = Block(kind, (_unquote(name),), body, tf)
+                    {"module": mod.modules, "variable": mod.variables,
+                     "output": mod.outputs}[kind][blk.labels[0]] = blk
+                continue
+            mod.others.append(Block(kind, (), entry, tf))
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def _code_of(text: str) -> str:
+    """The expression code in an hcl2 value string, with string-literal text blanked out.
+
+    Interpolations inside literals (``"${var.x}-app"``) are kept, so references in them count;
+    the literal text itself (``"a.b"``) is not mistaken for a reference.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    # A value is either an expression wrapped in ${...} or a quoted literal.
+    in_string = text.startswith('"')
+    if text.startswith("${") and text.endswith("}"):
+        text, n, in_string = text[2:-1], len(text) - 3, False
+    depth_stack: list[int] = []  # brace depth at which each interpolation started
+    depth = 0
+    while i < n:
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+            elif text.startswith("${", i):
+                depth_stack.append(depth)
+                depth += 1
+                in_string = False
+                i += 2
+                out.append(" ")
+                continue
+            out.append(" ")
+            i += 1
+            continue
+        if ch == '"':
+            in_string = True
+            out.append(" ")
+        elif ch == "{":
+            depth += 1
+            out.append(ch)
+        elif ch == "}":
+            depth -= 1
+            if depth_stack and depth == depth_stack[-1]:
+                depth_stack.pop()
+                in_string = True
+                out.append(" ")
+            else:
+                out.append(ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.startswith("${"):
+                yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+_REF = re.compile(
+    r"(?<![\w.])(?P<root>var|local|module|data|[a-z][a-z0-9]*_[a-z0-9_]+)"
+    r"\.(?P<a>[A-Za-z_][\w-]*)"
+    r"(?P<idx1>(?:\[[^\]]*\])*)"
+    r"(?:\.(?P<b>[A-Za-z_][\w-]*)(?P<idx2>(?:\[[^\]]*\])*)(?:\.(?P<c>[A-Za-z_][\w-]*))?)?"
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    root: str
+    parts: tuple[str, ...]
+
+
+def references(value: Any) -> Iterator[Reference]:
+    """Every var/local/module/data/resource reference in a parsed HCL value."""
+    for text in _strings(value):
+        code = _code_of(text)
+        for match in _REF.finditer(code):
+            parts = tuple(p for p in (match["a"], match["b"], match["c"]) if p)
+            yield Reference(match["root"], parts)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _attr_type_is_object_collection(attr: dict[str, Any]) -> bool:
+    typ = attr.get("type")
+    return (
+        isinstance(typ, list)
+        and len(typ) == 2
+        and typ[0] in ("list", "set")
+        and isinstance(typ[1], list)
+        and typ[1][0] == "object"
+    )
+
+
+def check_body(
+    body: dict[str, Any], schema_block: dict[str, Any], where: str, emit: Any,
+    *, top_level: bool,
+) -> None:
+    """Check one block body against its schema block (recursively)."""
+    attributes: dict[str, Any] = schema_block.get("attributes", {})
+    block_types: dict[str, Any] = schema_block.get("block_types", {})
+    present_blocks: dict[str, int] = {}
+    present_attrs: set[str] = set()
+
+    for key, value in _body_items(body):
+        if top_level and key in RESOURCE_META_ARGS and not _is_block_list(value):
+            continue
+        if key == "dynamic" and _is_labelled_block_list(value):
+            for dyn in value:
+                for label, dyn_body in _body_items(dyn):
+                    name = _unquote(label)
+                    present_blocks[name] = present_blocks.get(name, 0) + 1
+                    _check_dynamic(name, dyn_body, attributes, block_types, where, emit)
+            continue
+        if top_level and key in RESOURCE_META_BLOCKS and (
+            _is_block_list(value) or _is_labelled_block_list(value)
+        ):
+            continue
+        if _is_block_list(value):
+            if top_level and key in RESOURCE_META_BLOCKS:
+                continue
+            if key in block_types:
+                spec = block_types[key]
+                present_blocks[key] = present_blocks.get(key, 0) + len(value)
+                if spec.get("block", {}).get("deprecated"):
+                    emit(where, "deprecated", f"block {key!r} is deprecated in azurerm")
+                for item in value:
+                    check_body(item, spec["block"], f"{where}.{key}", emit, top_level=False)
+            elif key in attributes and _attr_type_is_object_collection(attributes[key]):
+                present_attrs.add(key)  # attribute written in block syntax: allowed
+                _check_attr_flags(key, attributes[key], where, emit)
+            elif key in attributes:
+                emit(where, "syntax", f"{key!r} is an argument: write `{key} = ...`, not a block")
+            else:
+                emit(where, "unknown", f"unsupported block {key!r}")
+            continue
+        if key in attributes:
+            present_attrs.add(key)
+            _check_attr_flags(key, attributes[key], where, emit)
+        elif key in block_types:
+            emit(where, "syntax", f"{key!r} is a block: write `{key} {{ ... }}`, not `{key} =`")
+            present_blocks[key] = present_blocks.get(key, 0) + 1
+        else:
+            emit(where, "unknown", f"unsupported argument {key!r}")
+
+    for name, attr in attributes.items():
+        if attr.get("required") and name not in present_attrs:
+            emit(where, "required", f"required argument {name!r} is missing")
+    for name, spec in block_types.items():
+        count = present_blocks.get(name, 0)
+        if spec.get("min_items", 0) > 0 and count == 0:
+            emit(where, "required", f"required block {name!r} is missing")
+        max_items = spec.get("max_items", 0)
+        if max_items and count > max_items and name in present_blocks:
+            emit(where, "max_items", f"block {name!r} appears {count} times, at most {max_items}")
+
+
+def _check_attr_flags(name: str, attr: dict[str, Any], where: str, emit: Any) -> None:
+    if attr.get("deprecated"):
+        emit(where, "deprecated", f"argument {name!r} is deprecated in azurerm")
+    if attr.get("computed") and not attr.get("optional") and not attr.get("required"):
+        emit(where, "computed", f"argument {name!r} is computed by the provider, it cannot be set")
+
+
+def _check_dynamic(
+    name: str, dyn_body: dict[str, Any], attributes: dict[str, Any],
+    block_types: dict[str, Any], where: str, emit: Any,
+) -> None:
+    if "for_each" not in dyn_body:
+        emit(where, "required", f"dynamic block {name!r} needs for_each")
+    contents = dyn_body.get("content")
+    if contents is None or not _is_block_list(contents):
+        emit(where, "required", f"dynamic block {name!r} needs a content block")
+        return
+    if name in block_types:
+        spec = block_types[name]
+        if spec.get("block", {}).get("deprecated"):
+            emit(where, "deprecated", f"block {name!r} is deprecated in azurerm")
+        for content in contents:
+            check_body(content, spec["block"], f"{where}.{name}", emit, top_level=False)
+    elif name in attributes and _attr_type_is_object_collection(attributes[name]):
+        _check_attr_flags(name, attributes[name], where, emit)
+    else:
+        emit(where, "unknown", f"unsupported dynamic block {name!r}")
+
+
+def _resolve_source(mod: ModuleDir, call: Block) -> Path | None:
+    source = call.body.get("source")
+    if not isinstance(source, str):
+        return None
+    text = _unquote(source)
+    if not text.startswith(("./", "../")):
+        return None
+    return (mod.path / text).resolve()
+
+
+def validate_module_dir(
+    mod: ModuleDir, schema: Schema, loaded: dict[Path, ModuleDir] | None = None
+) -> list[Finding]:
+    """All findings for one directory of .tf files."""
+    findings: list[Finding] = list(mod.parse_errors)
+    loaded = loaded if loaded is not None else {}
+
+    def emitter(file: Path) -> Any:
+        def emit(address: str, code: str, message: str) -> None:
+            findings.append(Finding(str(file), address, code, message))
+        return emit
+
+    # resources and data sources against the schema
+    for table, kind in ((mod.resources, "resource"), (mod.data, "data")):
+        schemas = schema.resources if kind == "resource" else schema.data_sources
+        for (rtype, _name), blk in table.items():
+            emit = emitter(blk.file)
+            if rtype not in schemas:
+                what = "resource type" if kind == "resource" else "data source"
+                emit(blk.address, "type", f"{what} {rtype!r} does not exist in azurerm "
+                     f"{schema.version}")
+                continue
+            spec = schemas[rtype]
+            if spec["block"].get("deprecated"):
+                emit(blk.address, "deprecated", f"{rtype!r} is deprecated in azurerm")
+            check_body(blk.body, spec["block"], blk.address, emit, top_level=True)
+
+    # variables and outputs
+    for name, blk in mod.variables.items():
+        emit = emitter(blk.file)
+        keys = {k for k, _ in _body_items(blk.body)}
+        if "type" not in keys:
+            emit(blk.address, "variable", f"variable {name!r} has no type")
+        if not _unquote(str(blk.body.get("description", ""))).strip():
+            emit(blk.address, "variable", f"variable {name!r} has no description")
+        for key in keys - VARIABLE_ARGS:
+            emit(blk.address, "unknown", f"unsupported argument {key!r} in a variable")
+    for name, blk in mod.outputs.items():
+        emit = emitter(blk.file)
+        keys = {k for k, _ in _body_items(blk.body)}
+        if "value" not in keys:
+            emit(blk.address, "output", f"output {name!r} has no value")
+        for key in keys - OUTPUT_ARGS:
+            emit(blk.address, "unknown", f"unsupported argument {key!r} in an output")
+
+    # module calls
+    callees: dict[str, ModuleDir] = {}
+    for name, call in mod.modules.items():
+        emit = emitter(call.file)
+        if "source" not in call.body:
+            emit(call.address, "module", "module call has no source")
+            continue
+        path = _resolve_source(mod, call)
+        if path is None:
+            continue  # registry or git modules are out of reach offline
+        if not path.is_dir() or not any(path.glob("*.tf")):
+            emit(call.address, "module", f"module source {path} has no .tf files")
+            continue
+        callee = loaded.get(path) or load_module_dir(path)
+        loaded[path] = callee
+        callees[name] = callee
+        passed = {k for k, _ in _body_items(call.body)} - MODULE_META_ARGS
+        for arg in sorted(passed - callee.variables.keys()):
+            emit(call.address, "module", f"passes {arg!r}, which the module does not declare")
+        for var_name, var in sorted(callee.variables.items()):
+            if "default" not in var.body and var_name not in passed:
+                emit(call.address, "module", f"required variable {var_name!r} is not passed")
+
+    # references
+    for (address, file), value in _all_values(mod):
+        emit = emitter(file)
+        for ref in references(value):
+            problem = _check_reference(ref, mod, callees, schema)
+            if problem:
+                emit(address, "reference", problem)
+    return findings
+
+
+def _all_values(mod: ModuleDir) -> Iterator[tuple[tuple[str, Path], Any]]:
+    for blk in (*mod.resources.values(), *mod.data.values(), *mod.modules.values(),
+                *mod.variables.values(), *mod.outputs.values()):
+        yield (blk.address, blk.file), blk.body
+    for name, (value, file) in mod.locals.items():
+        yield (f"local.{name}", file), value
+
+
+def _check_reference(
+    ref: Reference, mod: ModuleDir, callees: dict[str, ModuleDir], schema: Schema
+) -> str | None:
+    root, parts = ref.root, ref.parts
+    if root == "var":
+        if parts[0] not in mod.variables:
+            return f"var.{parts[0]} is not declared"
+    elif root == "local":
+        if parts[0] not in mod.locals:
+            return f"local.{parts[0]} is not defined"
+    elif root == "module":
+        if parts[0] not in mod.modules:
+            return f"module.{parts[0]} is not called here"
+        callee = callees.get(parts[0])
+        if callee is not None and len(parts) > 1 and parts[1] not in callee.outputs:
+            return f"module.{parts[0]} has no output {parts[1]!r}"
+    elif root == "data":
+        if len(parts) < 2:
+            return None
+        key = (parts[0], parts[1])
+        if key not in mod.data:
+            return f"data.{parts[0]}.{parts[1]} is not declared"
+        if len(parts) > 2:
+            return _check_attribute(schema.data_sources.get(parts[0]), f"data.{key[0]}.{key[1]}",
+                                    parts[2])
+    elif root.startswith("azurerm_"):
+        key = (root, parts[0])
+        if key not in mod.resources:
+            return f"{root}.{parts[0]} is not declared"
+        if len(parts) > 1:
+            return _check_attribute(schema.resources.get(root), f"{root}.{parts[0]}", parts[1])
+    return None
+
+
+def _check_attribute(spec: dict[str, Any] | None, address: str, attr: str) -> str | None:
+    if spec is None:
+        return None
+    block = spec["block"]
+    if attr in block.get("attributes", {}) or attr in block.get("block_types", {}):
+        return None
+    return f"{address} has no attribute {attr!r}"
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """Every directory under root (root included) that holds .tf files."""
+    if root.is_file():
+        return [root.parent]
+    dirs = {p.parent for p in root.rglob("*.tf") if ".terraform" not in p.parts}
+    return sorted(dirs)
+
+
+def validate_tree(root: Path, schema: Schema) -> list[Finding]:
+    """Validate every module directory under root."""
+    loaded: dict[Path, ModuleDir] = {}
+    findings: list[Finding] = []
+    for directory in module_dirs(root):
+        resolved = directory.resolve()
+        mod = loaded.get(resolved) or load_module_dir(resolved)
+        loaded[resolved] = mod
+        findings.extend(validate_module_dir(mod, schema, loaded))
+    return findings
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("paths", nargs="*", type=Path, default=[REPO_ROOT / "infra"])
+    parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
+    parser.add_argument("--json", action="store_true", help="findings as a JSON list")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        schema = Schema.load(args.schema)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    findings: list[Finding] = []
+    checked = 0
+    for path in args.paths:
+        if not path.exists():
+            print(f"error: {path} does not exist", file=sys.stderr)
+            return 2
+        checked += len(module_dirs(path))
+        findings.extend(validate_tree(path, schema))
+    if args.json:
+        print(json.dumps([asdict(f) for f in findings], indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        status = "ok" if not findings else f"{len(findings)} problem(s)"
+        print(f"{checked} module director{'y' if checked == 1 else 'ies'} checked against "
+              f"azurerm {schema.version}: {status}", file=sys.stderr)
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
