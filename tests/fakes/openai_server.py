@@ -4,7 +4,7 @@ The server itself lives in the package (``chatref.ops.fakeopenai``) because ``ch
 failover`` uses it too; this module re-exports it, adds pytest fixtures and a standalone entry
 point. See tests/fakes/README.md. In a conftest.py::
 
-    from fakes.openai_server import fake_openai, fake_openai_server, fake_regions  # noqa: F401
+    from tests.fakes.openai_server import fake_openai, fake_openai_server  # noqa: F401
 
 Standalone (benchmarks, manual runs)::
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.openai_server import FakeOpenAIServer
 
 from chatref.errors import ConfigurationError
 from chatref.llm.base import ChatMessage, ModelDelta
 from chatref.llm.config import parse_endpoints
 from chatref.llm.factory import build_chat_model
 from chatref.settings import Settings
+from tests.fakes.openai_server import FakeOpenAIServer
 
 TWO_REGIONS = [
     {"name": "swc-ptu", "endpoint": "https://aoai-swc.openai.azure.com", "deployment": "gpt-4o",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fakes.openai_server import Behaviour, FakeOpenAIServer
 from pydantic import SecretStr
 
 from chatref.errors import ContentFilteredError, ModelEndpointError, ModelStreamInterruptedError
@@ -11,6 +10,7 @@ from chatref.llm.base import ChatMessage, ModelDelta, ModelDone, ModelEvent
 from chatref.llm.config import EndpointConfig
 from chatref.llm.openai_model import OpenAIChatModel
 from chatref.telemetry import Telemetry
+from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
 
 MESSAGES = [ChatMessage("system", "Answer from the sources."),
             ChatMessage("user", "What is PTU?")]

@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-from fakes.openai_server import fake_openai, fake_openai_server, fake_regions  # noqa: F401
+from tests.fakes.openai_server import fake_openai, fake_openai_server, fake_regions  # noqa: F401

@@ -6,7 +6,8 @@ import json
 
 import httpx
 import pytest
-from fakes.openai_server import Behaviour, FakeOpenAIServer, split_tokens
+
+from tests.fakes.openai_server import Behaviour, FakeOpenAIServer, split_tokens
 
 AZURE_PATH = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 BODY = {"messages": [{"role": "user", "content": "hello there"}]}
