@@ -1,0 +1,181 @@
+"""Turn checkov's records into chatref's report: levels per profile, overrides, exit status.
+
+    >>> report = evaluate(records, profile="production", overrides=[])  # doctest: +SKIP
+    >>> report.exit_code  # 0 only when nothing hard, and nothing soft without an override, failed
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from chatref.errors import InputError
+from chatref.policy.catalog import BUILTIN_LEVEL, PROFILES, RULES, Level, Severity
+from chatref.policy.engine import CheckRecord
+from chatref.policy.overrides import Override
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"  # blocks the build (hard, or soft without an override)
+    WARNING = "warning"  # advisory failure
+    OVERRIDDEN = "overridden"  # soft failure with a recorded reason
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule on one resource, with everything a person needs to act on it."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    level: Level
+    status: Status
+    resource: str
+    file: str
+    start_line: int
+    end_line: int
+    message: str
+    rationale: str
+    fix: str
+    enforces: str
+    builtin: bool
+    override_reason: str | None = None
+
+
+@dataclass
+class Report:
+    target: str
+    profile: str
+    input_kind: str  # terraform | plan
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def with_status(self, *statuses: Status) -> list[Finding]:
+        return [f for f in self.findings if f.status in statuses]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return self.with_status(Status.FAILED)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.blocking else 0
+
+    def counts(self) -> dict[str, int]:
+        return {status.value: len(self.with_status(status)) for status in Status}
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when inside it (what SARIF and editors want)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def evaluate(
+    records: Iterable[CheckRecord],
+    *,
+    profile: str,
+    overrides: Iterable[Override] = (),
+    target: str = "",
+    input_kind: str = "terraform",
+    today: dt.date | None = None,
+) -> Report:
+    """Apply ``profile``'s levels and the overrides to checkov's records."""
+    if profile not in PROFILES:
+        raise InputError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    today = today or dt.date.today()
+    active: list[Override] = []
+    notes: list[str] = []
+    for override in overrides:
+        if override.expired(today):
+            notes.append(f"{override.source}: expired on {override.expires}, ignored")
+        else:
+            active.append(override)
+    used: set[int] = set()
+    findings: list[Finding] = []
+    for record in records:
+        finding = _finding(record, profile, active, used, notes)
+        if finding is not None:
+            findings.append(finding)
+    for index, override in enumerate(active):
+        if index not in used:
+            notes.append(f"{override.source}: matched no soft failure ({override.rule})")
+    order = {Status.FAILED: 0, Status.OVERRIDDEN: 1, Status.WARNING: 2, Status.PASSED: 3}
+    findings.sort(key=lambda f: (order[f.status], f.builtin, f.rule_id, f.resource))
+    return Report(target=target, profile=profile, input_kind=input_kind, findings=findings,
+                  notes=notes)
+
+
+def _finding(
+    record: CheckRecord,
+    profile: str,
+    overrides: list[Override],
+    used: set[int],
+    notes: list[str],
+) -> Finding | None:
+    rule = RULES.get(record.check_id)
+    if rule is not None:
+        level = rule.level(profile)
+        if level is None:
+            return None  # the profile does not apply this rule
+        title, severity, rationale, fix, enforces = (
+            rule.title, rule.severity, rule.rationale, rule.fix, rule.enforces
+        )
+    else:
+        level = BUILTIN_LEVEL
+        title, severity = record.name, Severity.MEDIUM
+        rationale = "checkov built-in Azure check"
+        fix = f"see {record.guideline}" if record.guideline else "see the checkov documentation"
+        enforces = f"checkov {record.check_id}"
+    message = "; ".join(record.details) or title
+    reason: str | None = None
+    if record.result == "passed":
+        status = Status.PASSED
+    elif record.result == "skipped":
+        # An inline `checkov:skip=<id>:<reason>` comment: an override for soft and advisory
+        # rules; a hard rule cannot be skipped, so it fails.
+        comment = record.suppress_comment or "no reason given"
+        if level is Level.HARD:
+            status = Status.FAILED
+            message = f"skipped inline ({comment}), but this rule is hard in {profile}"
+        else:
+            status, reason = Status.OVERRIDDEN, f"inline checkov:skip: {comment}"
+    elif level is Level.ADVISORY:
+        status = Status.WARNING
+    else:
+        status = Status.FAILED
+        for index, override in enumerate(overrides):
+            if not override.matches(record.check_id, record.resource):
+                continue
+            used.add(index)
+            if level is Level.SOFT:
+                status = Status.OVERRIDDEN
+                reason = f"{override.reason} (approved by {override.approved_by})"
+                break
+            notes.append(
+                f"{override.source}: {record.check_id} is hard in {profile}; override ignored"
+            )
+    return Finding(
+        rule_id=record.check_id,
+        title=title,
+        severity=severity,
+        level=level,
+        status=status,
+        resource=record.resource,
+        file=display_path(record.file),
+        start_line=record.start_line,
+        end_line=record.end_line,
+        message=message,
+        rationale=rationale,
+        fix=fix,
+        enforces=enforces,
+        builtin=rule is None,
+        override_reason=reason,
+    )

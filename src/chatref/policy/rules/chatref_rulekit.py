@@ -1,0 +1,183 @@
+"""Helpers shared by chatref's checkov checks (runs inside .venv-checkov).
+
+checkov hands a check the resource's configuration with every attribute wrapped in a list, in
+both inputs: ``{"https_only": [True], "site_config": [{"minimum_tls_version": ["1.2"]}]}``.
+A check lists what is wrong in plain words; the words become checkov's ``details`` and then the
+finding's message in chatref's report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+MISSING = object()
+_UNRESOLVED = re.compile(r"\$\{|^(var|local|module|data)\.")
+
+# Azure resources that carry tags and a user-chosen name (the ones our rules look at).
+TAGGABLE = (
+    "azurerm_resource_group",
+    "azurerm_virtual_network",
+    "azurerm_network_security_group",
+    "azurerm_private_endpoint",
+    "azurerm_private_dns_zone",
+    "azurerm_user_assigned_identity",
+    "azurerm_key_vault",
+    "azurerm_storage_account",
+    "azurerm_container_registry",
+    "azurerm_cognitive_account",
+    "azurerm_search_service",
+    "azurerm_service_plan",
+    "azurerm_linux_web_app",
+    "azurerm_windows_web_app",
+    "azurerm_log_analytics_workspace",
+    "azurerm_application_insights",
+    "azurerm_monitor_action_group",
+    "azurerm_monitor_metric_alert",
+    "azurerm_monitor_autoscale_setting",
+    "azurerm_machine_learning_workspace",
+    "azurerm_ai_foundry",
+    "azurerm_ai_foundry_project",
+    "azurerm_public_ip",
+    "azurerm_network_ddos_protection_plan",
+)
+
+# PaaS services that hold data or models: private endpoint, no public access, diagnostics.
+PAAS = (
+    "azurerm_key_vault",
+    "azurerm_storage_account",
+    "azurerm_container_registry",
+    "azurerm_cognitive_account",
+    "azurerm_search_service",
+    "azurerm_machine_learning_workspace",
+    "azurerm_ai_foundry",
+)
+
+WEB_APPS = ("azurerm_linux_web_app", "azurerm_windows_web_app")
+
+
+def get(conf: dict[str, Any], path: str) -> Any:
+    """The value at ``a/b/c`` (blocks are lists of one dict), or MISSING."""
+    node: Any = conf
+    for part in path.split("/"):
+        while isinstance(node, list):
+            if not node:
+                return MISSING
+            node = node[0]
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    while isinstance(node, list) and len(node) == 1 and not isinstance(node[0], dict):
+        node = node[0]
+    return node
+
+
+def unresolved(value: Any) -> bool:
+    """True when checkov could not resolve a variable or reference to a value."""
+    return isinstance(value, str) and bool(_UNRESOLVED.search(value))
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.lower() == "false")
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def show(value: Any) -> str:
+    return "not set" if value is MISSING else repr(value)
+
+
+def must_be_true(conf: dict[str, Any], path: str, default: bool = False) -> list[str]:
+    value = get(conf, path)
+    if value is MISSING:
+        return [] if default else [f"{path} is not set (must be true)"]
+    if is_true(value):
+        return []
+    if unresolved(value):
+        return [f"{path} = {value} cannot be resolved statically (must be true)"]
+    return [f"{path} is {show(value)} (must be true)"]
+
+
+def must_be_false(conf: dict[str, Any], path: str, default: bool = True) -> list[str]:
+    """``default`` is the provider's default when the attribute is absent."""
+    value = get(conf, path)
+    if value is MISSING:
+        return [] if not default else [f"{path} is not set and defaults to true (set false)"]
+    if is_false(value):
+        return []
+    if unresolved(value):
+        return [f"{path} = {value} cannot be resolved statically (must be false)"]
+    return [f"{path} is {show(value)} (must be false)"]
+
+
+def must_be_set(conf: dict[str, Any], path: str) -> list[str]:
+    value = get(conf, path)
+    if value is MISSING or value in ("", None, [], {}):
+        return [f"{path} is not set"]
+    return []
+
+
+class ChatrefCheck(BaseResourceCheck):
+    """A check that lists problems; none means PASSED.
+
+    Subclasses set ``ID``, ``NAME``, ``RESOURCES`` and implement ``problems``; returning None
+    from ``problems`` means "this rule does not apply to this resource" (checkov's UNKNOWN).
+    """
+
+    ID = ""
+    NAME = ""
+    RESOURCES: tuple[str, ...] = ()
+    CATEGORY = CheckCategories.GENERAL_SECURITY
+
+    def __init__(self) -> None:
+        super().__init__(
+            name=self.NAME,
+            id=self.ID,
+            categories=(self.CATEGORY,),
+            supported_resources=self.RESOURCES,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        self.evaluated_keys = []
+        found = self.problems(conf)
+        if found is None:
+            return CheckResult.UNKNOWN
+        self.details.extend(found)
+        return CheckResult.FAILED if found else CheckResult.PASSED
+
+    def problems(self, conf: dict[str, Any]) -> list[str] | None:
+        raise NotImplementedError
+
+
+class FactCheck(ChatrefCheck):
+    """Reports facts about a resource (always PASSED); chatref aggregates them across the scan.
+
+    Used for rules about the whole configuration ("OpenAI in 2+ regions", "a budget exists"),
+    which a per-resource check cannot decide.
+    """
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        self.evaluated_keys = []
+        facts = self.facts(conf)
+        if facts is None:
+            return CheckResult.UNKNOWN
+        self.details.extend(f"{key}={value}" for key, value in facts.items())
+        return CheckResult.PASSED
+
+    def facts(self, conf: dict[str, Any]) -> dict[str, str] | None:
+        raise NotImplementedError

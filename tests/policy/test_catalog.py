@@ -1,0 +1,59 @@
+"""The rule catalog and the checkov checks stay in step; every rule has its four fixtures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chatref.policy.catalog import PROFILES, RULES, Level
+from chatref.policy.engine import RULES_DIR
+
+from . import plan_from_hcl
+from .conftest import FIXTURES
+
+_PY_ID = re.compile(r'^\s+ID = "(CKV_CHATREF_\d{3})"', re.M)
+_YAML_ID = re.compile(r'^\s+id: "(CKV_CHATREF_\d{3})"', re.M)
+
+
+def _check_ids() -> set[str]:
+    ids: set[str] = set()
+    for path in RULES_DIR.glob("*.py"):
+        ids |= set(_PY_ID.findall(path.read_text()))
+    for path in RULES_DIR.glob("*.yaml"):
+        ids |= set(_YAML_ID.findall(path.read_text()))
+    return ids
+
+
+def test_every_check_has_metadata_and_every_rule_a_check() -> None:
+    assert _check_ids() == set(RULES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_rule_metadata_is_complete(rule_id: str) -> None:
+    rule = RULES[rule_id]
+    for text in (rule.title, rule.rationale, rule.enforces, rule.fix, rule.area):
+        assert text.strip()
+    assert rule.level("production") is Level.HARD
+    for case in ("pass", "fail"):
+        assert (FIXTURES / "hcl" / rule_id / case / "main.tf").is_file()
+        assert (FIXTURES / "plan" / rule_id / f"{case}.json").is_file()
+
+
+def test_basic_profile_is_the_baseline() -> None:
+    baseline = {r.id for r in RULES.values() if r.level("basic") in (Level.HARD, Level.SOFT)}
+    areas = {RULES[i].area for i in baseline}
+    assert areas == {"identity", "tagging", "tls", "key-vault", "content-filter",
+                     "app-service", "storage"}
+    assert RULES["CKV_CHATREF_002"].level("basic") is Level.SOFT  # tagging is soft in basic
+    assert PROFILES == ("basic", "production")
+
+
+def test_plan_fixtures_are_current() -> None:
+    """The plan JSON twins are what plan_from_hcl.py renders from the HCL fixtures."""
+    stale = [
+        str(plan_from_hcl.twin(tf))
+        for tf in sorted((FIXTURES / "hcl").glob("*/*/main.tf"))
+        if plan_from_hcl.twin(tf).read_text() != plan_from_hcl.render(tf)
+    ]
+    assert not stale, "run `python tests/policy/plan_from_hcl.py`: " + ", ".join(stale)
