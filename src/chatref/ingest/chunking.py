@@ -70,7 +70,7 @@ def chunk_blocks(
     >>> [c.text for c in chunk_blocks(blocks, max_chars=20, overlap_chars=0)]
     ['One.\\n\\nTwo.']
     """
-    if overlap_chars >= max_chars:
+    if overlap_chars + 2 >= max_chars:
         raise ValueError("overlap_chars must be smaller than max_chars")
     chunks: list[Chunk] = []
     parts: list[str] = []
@@ -92,7 +92,7 @@ def chunk_blocks(
         if where != place:
             emit()
             parts, size, place = [], 0, where
-        for piece in _pieces(block.text, max_chars - overlap_chars):
+        for piece in _pieces(block.text, max_chars - overlap_chars - 2):
             if size and size + 2 + len(piece) > max_chars:
                 emit()
             parts.append(piece)

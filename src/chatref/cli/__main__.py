@@ -1,0 +1,3 @@
+from chatref.cli import main
+
+main()

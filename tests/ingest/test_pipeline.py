@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from chatref.ingest.pipeline import ingest_paths
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.sqlite_index import SqliteIndex
+from tests.ingest import documents
+
+
+def sources(index: SqliteIndex) -> set[str]:
+    return {row[0] for row in index._conn.execute("SELECT source FROM documents")}
+
+
+async def test_every_format_is_indexed_and_searchable(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    documents.write_all_good(tmp_path / "docs")
+    report = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert report.counts["added"] == 5 and report.counts["failed"] == 0
+    for query, expected in [
+        ("zone-redundant replication copies", "storage.md"),
+        ("rotate client secret", "runbook.txt"),
+        ("hub virtual network firewall", "network.html"),
+        ("recovery point objective", "dr-plan.pdf"),
+        ("emergency accounts reviewed", "access.docx"),
+    ]:
+        hits = await index.keyword_search(query, 1)
+        assert hits and hits[0].source.endswith(expected), (query, hits)
+    pdf_hit = (await index.keyword_search("recovery point objective", 1))[0]
+    assert pdf_hit.page == 2
+
+
+async def test_bad_files_are_reported_and_the_rest_indexed(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    documents.write_all_good(tmp_path / "docs")
+    bad = documents.write_all_bad(tmp_path / "docs" / "bad")
+    report = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert report.counts["added"] == 5
+    failed = {Path(f.source).name: f.reason for f in report.failures}
+    assert set(failed) == {p.name for p in bad.values()}
+    assert "encrypted" in str(failed["encrypted.pdf"])
+    assert "not UTF-8" in str(failed["latin1.txt"])
+    assert index.stats()["documents"] == 5
+
+
+async def test_missing_path_is_reported(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    report = await ingest_paths([tmp_path / "nowhere"], index, embedder)
+    assert report.failures[0].reason == "no such file or directory"
+
+
+async def test_unchanged_files_are_not_reparsed_and_changed_ones_replaced(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    files = documents.write_all_good(tmp_path / "docs")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    before = dict(index._conn.execute("SELECT path, ingested_at FROM documents"))
+
+    files["txt"].write_text("Runbook: rotating secrets\n\nRotate it every thirty days.\n",
+                            encoding="utf-8")
+    report = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert report.counts == {"added": 0, "updated": 1, "unchanged": 4, "removed": 0, "failed": 0}
+    after = dict(index._conn.execute("SELECT path, ingested_at FROM documents"))
+    unchanged = [p for p in before if not p.endswith("runbook.txt")]
+    assert all(before[p] == after[p] for p in unchanged)
+    assert await index.keyword_search("thirty", 5)
+    assert not await index.keyword_search("ninety", 5)  # the old version's chunks are gone
+
+
+async def test_prune_removes_vanished_documents_only_under_given_paths(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    files = documents.write_all_good(tmp_path / "docs")
+    other = documents.write_text(tmp_path / "elsewhere.txt")
+    await ingest_paths([tmp_path / "docs", other], index, embedder)
+    files["html"].unlink()
+    report = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert report.counts["removed"] == 0  # without --prune nothing is removed
+    report = await ingest_paths([tmp_path / "docs"], index, embedder, prune=True)
+    assert report.counts["removed"] == 1
+    assert not any(s.endswith("network.html") for s in sources(index))
+    assert any(s.endswith("elsewhere.txt") for s in sources(index))  # outside the given path
+    assert not await index.keyword_search("firewall", 5)
+
+
+KILLED_INGEST = """
+import asyncio, sys
+from pathlib import Path
+from chatref.ingest.pipeline import ingest_paths
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.sqlite_index import SqliteIndex
+
+embedder = WordLlamaEmbedder(Path(sys.argv[2]))
+index = SqliteIndex.open(Path(sys.argv[1]), embedder_name=embedder.name, dimension=256)
+def progress(done, total, current):
+    print(done, flush=True)
+asyncio.run(ingest_paths([Path(sys.argv[3])], index, embedder, progress=progress))
+"""
+
+
+def test_kill_9_mid_ingest_leaves_every_document_whole(
+    tmp_path: Path, embedder: WordLlamaEmbedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    paragraph = "Alpha beta gamma delta epsilon zeta eta theta iota kappa. " * 20
+    for i in range(400):
+        (corpus / f"doc{i:04}.md").write_text(f"# Doc {i}\n\n" + f"{paragraph}\n\n" * 30,
+                                              encoding="utf-8")
+    index_path = tmp_path / "index.sqlite"
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_INGEST, str(index_path), str(tmp_path / "wl"), str(corpus)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ},
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:  # wait until some documents are committed, then kill -9
+            if int(line) >= 20:
+                break
+        time.sleep(0.05)
+        process.kill()
+        process.wait()
+
+    conn = sqlite3.connect(index_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+    documents_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert 20 <= documents_count < 400
+    mismatched = conn.execute(
+        "SELECT d.path FROM documents d LEFT JOIN chunks c USING (doc_id)"
+        " GROUP BY d.doc_id HAVING count(c.id) != d.chunk_count"
+    ).fetchall()
+    assert mismatched == []
+    orphans = conn.execute(
+        "SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+    ).fetchone()[0]
+    assert orphans == 0
+    conn.close()
