@@ -63,3 +63,11 @@ def test_extractive_answer_quotes_at_most_three_passages() -> None:
     answer = extractive_answer("sentence", passages)
     assert answer.cited == [1, 2, 3]
     assert "[4]" not in answer.text and "“Sentence 1.” [1]" in answer.text
+
+
+def test_extractive_answer_skips_later_passages_that_share_no_word() -> None:
+    passages = [passage(1, "Keys rotate monthly."), passage(2, "Lunch is at noon."),
+                passage(3, "Rotated keys are logged.", page=4)]
+    answer = extractive_answer("when do keys rotate", passages)
+    assert answer.cited == [1, 3]
+    assert "Lunch" not in answer.text and "page 4" in answer.text

@@ -79,10 +79,14 @@ def extractive_answer(
         return ExtractiveAnswer(f"{notice}\n\n{NOTHING_FOUND}", [])
     lines = [notice, ""]
     cited: list[int] = []
+    terms = _terms(question)
     for number, passage in enumerate(passages[:QUOTED_PASSAGES], start=1):
         excerpt = best_excerpt(passage.text, question)
         if not excerpt:
             continue
+        if cited and terms and not terms & _terms(passage.text):
+            continue  # beyond the best passage, quote only those that share a word
+
         where = _one_line(passage.title or passage.source)
         if passage.section:
             where += f" › {_one_line(passage.section)}"

@@ -1,9 +1,143 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""`chatref serve` (the web app and API) and `chatref ask` (one answer in the terminal)."""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import json
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+
+from chatref.app import build_chat_services
+from chatref.chat.types import (
+    ChatRequest,
+    Citation,
+    CitationsReady,
+    TextDelta,
+    TurnDone,
+    TurnFailed,
+)
+from chatref.errors import InputError
+from chatref.llm.base import ChatMessage
+from chatref.llm.config import endpoints_from_settings
+from chatref.settings import Settings
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def check_loopback(host: str) -> None:
+    """Refuse any address but loopback: until authentication lands, every caller is trusted.
+
+    >>> check_loopback("127.0.0.1")
+    >>> check_loopback("0.0.0.0")
+    Traceback (most recent call last):
+    chatref.errors.InputError: ...
+    """
+    name = host.strip("[]")
+    if name.lower() in LOOPBACK_NAMES:
+        return
+    try:
+        loopback = ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise InputError(
+            f"--host {host}: chatref only listens on loopback (127.0.0.1, ::1 or localhost) for "
+            "now. Its only auth mode is 'local', which trusts every caller as the one local "
+            "user, so any other address would open your documents and conversations to the "
+            "network. Serve it on 127.0.0.1, or deploy it behind App Service authentication "
+            "once that mode is available."
+        )
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Loopback address to listen on.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the chat page at / and the API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from chatref.web.app import create_app
+
+    check_loopback(host)
+    settings = Settings()
+    endpoints_from_settings(settings)  # a model configuration that cannot work fails here
+    Console(stderr=True).print(
+        f"chatref on http://{host if ':' not in host else f'[{host}]'}:{port}  "
+        f"(API docs at /docs; data in {settings.chatref_data_dir})",
+        highlight=False, markup=False,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                timeout_graceful_shutdown=5)
+
+
+def _citation_line(citation: Citation) -> str:
+    where = citation.source
+    if citation.page is not None:
+        where += f", page {citation.page}"
+    if citation.section:
+        where += f", {citation.section}"
+    return f"[{citation.number}] {citation.title} ({where})"
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question to answer from the index.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Answer one question from the indexed documents, streaming, with its citations.
+
+    Nothing is stored. Exit status 1 when the model failed part-way.
+    """
+    settings = Settings()
+    out = Console(highlight=False, markup=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, markup=False)
+
+    async def run() -> int:
+        services = await build_chat_services(settings)
+        try:
+            turn = await services.require_chat().start_turn(
+                ChatRequest([ChatMessage("user", question)], persist=False)
+            )
+            parts: list[str] = []
+            result: dict[str, Any] = {}
+            status = 0
+            async for event in turn.events():
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                    if not as_json:
+                        out.print(event.text, end="")
+                elif isinstance(event, CitationsReady):
+                    result["citations"] = [c.__dict__ for c in event.citations]
+                    if not as_json:
+                        out.print()
+                        if event.citations:
+                            out.print()
+                            out.print("Sources:", style="bold")
+                            for citation in event.citations:
+                                out.print(_citation_line(citation))
+                elif isinstance(event, TurnDone):
+                    result.update(finish_reason=event.finish_reason, mode=event.mode,
+                                  model=event.model, usage=event.usage.__dict__)
+                elif isinstance(event, TurnFailed):
+                    result["error"] = {"code": event.code, "message": event.message}
+                    err.print(f"error: {event.message}", style="red")
+                    status = 1
+            if as_json:
+                print(json.dumps({"answer": "".join(parts), **result}, ensure_ascii=False))
+            return status
+        finally:
+            await services.aclose()
+
+    status = asyncio.run(run())
+    if status:
+        raise typer.Exit(status)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("serve")(serve)
+    app.command("ask")(ask)

@@ -1,0 +1,69 @@
+"""The FastAPI app: routes, the error translator, the web UI, and the services' lifespan.
+
+``create_app`` builds nothing at import time; the lifespan builds the services from Settings
+through the composition root and closes them on shutdown. Example::
+
+    uvicorn.run(create_app(Settings()), host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from chatref import __version__
+from chatref.app import build_chat_services
+from chatref.errors import ConfigurationError
+from chatref.settings import Settings
+from chatref.telemetry import Telemetry
+from chatref.web.errors import install_error_handlers
+from chatref.web.metrics import ChatMetrics
+from chatref.web.routes import chat, conversations, health, openai_compat
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The chatref web app. Settings are read when it starts, not when it is created."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved = settings or Settings()
+        if resolved.chatref_auth_mode != "local":
+            raise ConfigurationError(
+                f"CHATREF_AUTH_MODE={resolved.chatref_auth_mode} is not implemented yet; only "
+                "'local' (loopback, one local user) is available"
+            )
+        telemetry = Telemetry()
+        chat_metrics = ChatMetrics(telemetry)
+        services = await build_chat_services(
+            resolved, telemetry=telemetry, observer=chat_metrics.observe
+        )
+        app.state.services = services
+        try:
+            yield
+        finally:
+            app.state.services = None
+            await services.aclose()
+
+    app = FastAPI(
+        title="chatref",
+        version=__version__,
+        summary="Grounded chat over your documents: answers cite the passages they come from.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (chat, openai_compat, conversations, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app

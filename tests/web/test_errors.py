@@ -1,0 +1,63 @@
+"""Bad input anywhere in the API: a 4xx JSON error that names the input, never a 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read by the app's Settings when the ``client`` fixture starts it."""
+    monkeypatch.setenv("CHATREF_MAX_MESSAGE_CHARS", "200")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ("{not json", 400, "not valid JSON"),
+        ("[]", 400, "Input should be a valid dictionary"),
+        ("{}", 400, "messages: Field required"),
+        ('{"messages": []}', 400, "at least one message is required"),
+        ('{"messages": [{"role": "user"}]}', 400, "messages[0].content: Field required"),
+        ('{"messages": [{"role": "wizard", "content": "x"}]}', 400, "messages[0].role"),
+        ('{"messages": [{"role": "user", "content": 42}]}', 400, "messages[0].content"),
+        ('{"messages": [{"role": "user", "content": "  "}]}', 400, "the question is empty"),
+        ('{"messages": [{"role": "user", "content": "%s"}]}' % ("x" * 201), 400,
+         "201 characters is more than the limit of 200"),
+        ('{"messages": [{"role": "user", "content": "hi"}], "conversation_id": "nope"}', 404,
+         "conversation 'nope' does not exist"),
+    ],
+)
+async def test_bad_input_is_a_4xx_json_error_naming_the_problem(
+    client: httpx.AsyncClient, body: str, status: int,
+    needle: str,
+) -> None:
+    response = await client.post(
+        "/api/chat", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert needle in error["message"] and error["code"] in {"invalid_request", "not_found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "needle"),
+    [
+        ("GET", "/api/conversations/nope", None, 404, "conversation 'nope' does not exist"),
+        ("PATCH", "/api/conversations/nope", {"title": "x"}, 404, "does not exist"),
+        ("DELETE", "/api/conversations/nope", None, 404, "does not exist"),
+        ("PUT", "/api/messages/nope/feedback", {"rating": "up"}, 404, "message 'nope'"),
+        ("PUT", "/api/messages/nope/feedback", {"rating": "meh"}, 400, "rating"),
+        ("GET", "/api/conversations?limit=0", None, 400, "limit"),
+        ("GET", "/api/nowhere", None, 404, "no such endpoint: GET /api/nowhere"),
+        ("POST", "/v1/chat/completions", {"messages": []}, 400, "at least one message"),
+        ("POST", "/v1/chat/completions", {"model": "x"}, 400, "messages: Field required"),
+    ],
+)
+async def test_other_endpoints_reject_bad_input_as_json(
+    client: httpx.AsyncClient, method: str, path: str, body: object, status: int, needle: str,
+) -> None:
+    response = await client.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert needle in response.json()["error"]["message"]
