@@ -37,6 +37,8 @@ from typing import Any
 
 import uvicorn
 
+from chatref.ops.faultproxy import Upstream, forward
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -151,7 +153,8 @@ class FakeOpenAIState:
     """The scriptable part, shared by the ASGI app, the Python handle and the admin API."""
 
     def __init__(self, *, answer: str, tokens_per_s: float | None, api_key: str | None,
-                 deployments: set[str] | None) -> None:
+                 deployments: set[str] | None, upstream: Upstream | None = None) -> None:
+        self.upstream = upstream
         self.answer = answer
         self.tokens_per_s = tokens_per_s
         self.api_key = api_key
@@ -241,6 +244,8 @@ class FakeOpenAIApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    if self.state.upstream is not None:
+                        await self.state.upstream.aclose()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
@@ -252,7 +257,10 @@ class FakeOpenAIApp:
             await self._admin(method, path, raw, send)
             return
         azure = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
-        if method != "POST" or not (azure or path == "/v1/chat/completions"):
+        upstream = self.state.upstream
+        is_chat = azure or path == "/v1/chat/completions" or (
+            upstream is not None and path.endswith("/chat/completions"))
+        if method != "POST" or not is_chat:
             await _send_json(send, 404, {"error": {"code": "404", "message": "Resource not found"}})
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -266,7 +274,12 @@ class FakeOpenAIApp:
                                           behaviour))
         if behaviour.hang_s > 0:
             await _wait_or_disconnect(receive, behaviour.hang_s)
-        if (problem := self._refuse(headers, query, azure)) is not None:
+        if upstream is not None and behaviour.status == 200 and not behaviour.content_filter:
+            await forward(upstream, path=path, query=query, headers=headers, body=raw, send=send,
+                          first_token_delay_s=behaviour.first_token_delay_s,
+                          drop_after_chunks=behaviour.drop_after_chunks, drop=_DropConnection)
+            return
+        if upstream is None and (problem := self._refuse(headers, query, azure)) is not None:
             await _send_json(send, problem[0], problem[1])
             return
         if behaviour.content_filter:
@@ -439,15 +452,18 @@ class FakeOpenAIServer:
     """A fake region: the app served by uvicorn on 127.0.0.1 in a background thread.
 
     ``url`` is the Azure OpenAI resource endpoint, ``openai_base_url`` the ``/v1`` base URL.
+    With ``upstream`` (an origin, e.g. ``https://aoai-swc.openai.azure.com``) it is a
+    fault-injecting proxy: requests whose behaviour is a plain 200 go to the real endpoint.
     ``enqueue`` scripts the next requests (first in, first used); ``set_default`` changes every
     request after the queue runs out; ``requests`` is what was received.
     """
 
     def __init__(self, *, answer: str = DEFAULT_ANSWER, tokens_per_s: float | None = None,
                  api_key: str | None = None, deployments: set[str] | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, upstream: str | None = None) -> None:
         self.state = FakeOpenAIState(answer=answer, tokens_per_s=tokens_per_s, api_key=api_key,
-                                     deployments=deployments)
+                                     deployments=deployments,
+                                     upstream=Upstream(upstream) if upstream else None)
         self._port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -455,12 +471,15 @@ class FakeOpenAIServer:
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeOpenAIServer:
         _quiet_uvicorn()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto says TCP, and without it every keep-alive response waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", self._port))
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(FakeOpenAIApp(self.state), log_config=None, access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1,
+                                lifespan="on", timeout_graceful_shutdown=1,
                                 timeout_keep_alive=30, log_level="warning")
         server = uvicorn.Server(config)
         self._server = server

@@ -1,0 +1,97 @@
+"""`chatref drill failover`: fake regions, proxies in front of configured endpoints, verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from chatref.cli import app
+from chatref.llm.router import RouterPolicy
+from chatref.ops.drill import run_failover_drill
+from chatref.settings import Settings
+from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
+
+FAST = RouterPolicy(open_s=0.3, max_open_s=0.6, backoff_base_s=0.02, backoff_max_s=0.05,
+                    max_wait_s=0.3, long_retry_after_s=10.0)
+SCENARIOS = ["primary_down", "primary_throttled", "slow_region", "dropped_mid_stream",
+             "all_regions_down", "recovery"]
+
+
+def test_cli_drill_with_fake_regions_passes_and_prints_json() -> None:
+    result = CliRunner().invoke(app, ["drill", "failover", "--json", "--chats", "6"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["passed"] is True and report["mode"] == "fake-regions"
+    assert [s["name"] for s in report["scenarios"]] == SCENARIOS
+    down = report["scenarios"][0]
+    assert down["answered_by"] == {"secondary-paygo": 6}
+    assert down["requests_received"]["primary-ptu"] == 3
+
+
+async def test_drill_through_proxies_sends_real_traffic_to_configured_endpoints(
+        monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer,
+        fake_regions: object) -> None:
+    with FakeOpenAIServer(answer="secondary says one two three four") as secondary:
+        fake_openai.answer = "primary says one two three four"
+        endpoints = [
+            {"name": "east", "endpoint": fake_openai.url, "deployment": "gpt-4o",
+             "api_key": "real-looking-key", "priority": 1},
+            {"name": "west", "endpoint": secondary.url, "deployment": "gpt-4o",
+             "api_key": "other-key", "priority": 2},
+        ]
+        monkeypatch.setenv("CHATREF_LLM_ENDPOINTS", json.dumps(endpoints))
+        report = await run_failover_drill(Settings(), chats=5, policy=FAST,
+                                          first_token_timeout_s=0.5)
+        west_requests = secondary.requests
+    assert report.mode == "proxy"
+    assert report.passed, [(s.name, s.problems) for s in report.scenarios if not s.passed]
+    # healthy traffic went through the proxy to the real endpoint, with its own key
+    assert fake_openai.requests and fake_openai.requests[-1].headers["api-key"] == \
+        "real-looking-key"
+    assert west_requests and west_requests[0].headers["api-key"] == "other-key"
+    assert report.scenarios[-1].answered_by == {"east": 5}
+
+
+def test_drill_fails_when_there_is_nowhere_to_fail_over(
+        monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", fake_openai.url)
+    monkeypatch.setenv("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
+    result = CliRunner().invoke(app, ["drill", "failover", "--json", "--chats", "4",
+                                      "--first-token-timeout", "0.3"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    down = report["scenarios"][0]
+    assert down["passed"] is False
+    assert any("nowhere to fail over" in p for p in down["problems"])
+
+
+async def test_a_router_that_cannot_fail_over_fails_the_drill() -> None:
+    no_failover = RouterPolicy(open_s=0.3, max_open_s=0.6, max_attempts=1, max_wait_s=0.1)
+    report = await run_failover_drill(Settings(), chats=4, policy=no_failover)
+    assert not report.passed
+    assert not report.scenarios[0].passed and report.scenarios[0].errors
+
+
+async def test_proxy_forwards_and_injects_faults_into_a_real_stream(
+        fake_openai: FakeOpenAIServer) -> None:
+    fake_openai.answer = "alpha beta gamma delta"
+    path = "/openai/deployments/d/chat/completions?api-version=2024-10-21"
+    body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with FakeOpenAIServer(upstream=fake_openai.url) as proxy:
+        proxy.enqueue(Behaviour(drop_after_chunks=2), Behaviour(status=503))
+        async with httpx.AsyncClient(base_url=proxy.url) as client:
+            with pytest.raises(httpx.RemoteProtocolError):
+                async with client.stream("POST", path, json=body,
+                                         headers={"api-key": "k"}) as response:
+                    async for _ in response.aiter_bytes():
+                        pass
+            injected = await client.post(path, json=body, headers={"api-key": "k"})
+            passed = await client.post(path, json={**body, "stream": False},
+                                       headers={"api-key": "k"})
+    assert injected.status_code == 503
+    assert passed.json()["choices"][0]["message"]["content"] == "alpha beta gamma delta"
+    assert len(fake_openai.requests) == 2  # the injected 503 never reached the upstream
