@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from chatref.ingest.pipeline import ingest_paths
 from chatref.retrieval.embedder import WordLlamaEmbedder
@@ -102,12 +105,16 @@ embedder = WordLlamaEmbedder(Path(sys.argv[2]))
 index = SqliteIndex.open(Path(sys.argv[1]), embedder_name=embedder.name, dimension=256)
 def progress(done, total, current):
     print(done, flush=True)
-asyncio.run(ingest_paths([Path(sys.argv[3])], index, embedder, progress=progress))
+try:
+    asyncio.run(ingest_paths([Path(sys.argv[3])], index, embedder, progress=progress))
+except KeyboardInterrupt:
+    sys.exit(130)
 """
 
 
-def test_kill_9_mid_ingest_leaves_every_document_whole(
-    tmp_path: Path, embedder: WordLlamaEmbedder
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_an_interrupted_ingest_leaves_every_document_whole(
+    tmp_path: Path, embedder: WordLlamaEmbedder, how: signal.Signals
 ) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -125,8 +132,8 @@ def test_kill_9_mid_ingest_leaves_every_document_whole(
             if int(line) >= 20:
                 break
         time.sleep(0.05)
-        process.kill()
-        process.wait()
+        process.send_signal(how)
+        process.wait(timeout=60)
 
     conn = sqlite3.connect(index_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
