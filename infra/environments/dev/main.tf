@@ -22,6 +22,7 @@ locals {
     key_vault_sku                 = "standard"
     registry_sku                  = "Basic"
     zone_redundancy_enabled       = false
+    registry_premium_features     = false
     search_sku                    = "basic"
     search_replica_count          = 1
     search_partition_count        = 1
@@ -112,6 +113,7 @@ module "container_registry" {
   tags                          = local.tags
   sku                           = local.basic.registry_sku
   zone_redundancy_enabled       = local.basic.zone_redundancy_enabled
+  premium_features_enabled      = local.basic.registry_premium_features
   public_network_access_enabled = local.basic.public_network_access_enabled
 }
 

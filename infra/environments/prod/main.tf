@@ -39,17 +39,6 @@ module "network" {
 
 # ------------------------------------------------------------------ identities
 
-module "cmk_identity" {
-  source              = "../../modules/identity"
-  name                = "${local.stem}-cmk-id"
-  location            = var.location
-  resource_group_name = module.resource_group.name
-  tags                = local.tags
-  role_assignments = {
-    key-vault-crypto = { scope = module.key_vault.id, role = "Key Vault Crypto Service Encryption User" }
-  }
-}
-
 module "app_identity" {
   source              = "../../modules/identity"
   name                = "${local.stem}-app-id"
@@ -124,9 +113,7 @@ module "storage" {
   soft_delete_retention_days       = 30
   customer_managed_key_enabled     = true
   customer_managed_key_id          = module.key_vault.customer_managed_key_id
-  customer_managed_key_identity_id = module.cmk_identity.id
-
-  depends_on = [module.cmk_identity]
+  customer_managed_key_identity_id = module.key_vault.customer_managed_key_identity_id
 }
 
 module "container_registry" {
@@ -157,15 +144,13 @@ module "openai" {
   content_filter_severity_threshold  = "Medium"
   customer_managed_key_enabled       = true
   customer_managed_key_id            = module.key_vault.customer_managed_key_id
-  identity_id                        = module.cmk_identity.id
-  identity_client_id                 = module.cmk_identity.client_id
+  identity_id                        = module.key_vault.customer_managed_key_identity_id
+  identity_client_id                 = module.key_vault.customer_managed_key_identity_client_id
   provisioned_throughput = {
     enabled  = var.provisioned_throughput_enabled
     account  = "primary"
     capacity = var.provisioned_throughput_units
   }
-
-  depends_on = [module.cmk_identity]
 }
 
 module "search" {
@@ -313,5 +298,5 @@ module "ai_foundry" {
   key_vault_id            = module.key_vault.id
   application_insights_id = module.monitoring.application_insights_id
   container_registry_id   = module.container_registry.id
-  identity_id             = module.cmk_identity.id
+  identity_id             = module.key_vault.customer_managed_key_identity_id
 }

@@ -10,11 +10,11 @@ resource "azurerm_container_registry" "this" {
   anonymous_pull_enabled        = false
   public_network_access_enabled = var.public_network_access_enabled
   zone_redundancy_enabled       = var.zone_redundancy_enabled
-  data_endpoint_enabled         = var.sku == "Premium"
+  data_endpoint_enabled         = var.premium_features_enabled
   export_policy_enabled         = var.public_network_access_enabled
-  quarantine_policy_enabled     = var.sku == "Premium"
-  retention_policy_in_days      = var.sku == "Premium" ? var.untagged_retention_days : null
-  trust_policy_enabled          = var.sku == "Premium"
+  quarantine_policy_enabled     = var.premium_features_enabled
+  retention_policy_in_days      = var.premium_features_enabled ? var.untagged_retention_days : null
+  trust_policy_enabled          = var.premium_features_enabled
   network_rule_bypass_option    = "AzureServices"
   tags                          = var.tags
 
@@ -22,7 +22,7 @@ resource "azurerm_container_registry" "this" {
     for_each = toset(var.georeplication_locations)
     content {
       location                  = georeplications.value
-      zone_redundancy_enabled   = var.zone_redundancy_enabled
+      zone_redundancy_enabled   = true
       regional_endpoint_enabled = true
       tags                      = var.tags
     }

@@ -62,3 +62,9 @@ variable "untagged_retention_days" {
   description = "Days before untagged manifests are deleted (Premium only)."
   default     = 30
 }
+
+variable "premium_features_enabled" {
+  type        = bool
+  description = "Premium-only protections: content trust, quarantine, retention of untagged manifests, dedicated data endpoints."
+  default     = true
+}

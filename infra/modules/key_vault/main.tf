@@ -4,6 +4,7 @@
 data "azurerm_client_config" "current" {}
 
 resource "azurerm_key_vault" "this" {
+  #checkov:skip=CKV2_AZURE_32:The private endpoint (vault) is created by the private_endpoint module in the environment; checkov does not connect resources across for_each module instances. tests/infra asserts it exists.
   name                          = var.name
   location                      = var.location
   resource_group_name           = var.resource_group_name
@@ -28,6 +29,26 @@ resource "azurerm_role_assignment" "deployer_crypto_officer" {
   scope                = azurerm_key_vault.this.id
   role_definition_name = "Key Vault Crypto Officer"
   principal_id         = data.azurerm_client_config.current.object_id
+}
+
+# The identity that services (Storage, OpenAI) use to wrap and unwrap with the key, and only that.
+resource "azurerm_user_assigned_identity" "cmk" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
+  name                = "${var.name}-cmk-id"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_role_assignment" "cmk_crypto_user" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
+  scope                            = azurerm_key_vault.this.id
+  role_definition_name             = "Key Vault Crypto Service Encryption User"
+  principal_id                     = azurerm_user_assigned_identity.cmk[0].principal_id
+  principal_type                   = "ServicePrincipal"
+  skip_service_principal_aad_check = true
 }
 
 resource "azurerm_key_vault_key" "cmk" {

@@ -13,6 +13,16 @@ output "customer_managed_key_id" {
   value       = var.customer_managed_key_enabled ? azurerm_key_vault_key.cmk[0].versionless_id : null
 }
 
+output "customer_managed_key_identity_id" {
+  description = "User-assigned identity allowed to use the customer-managed key, or null."
+  value       = var.customer_managed_key_enabled ? azurerm_user_assigned_identity.cmk[0].id : null
+}
+
+output "customer_managed_key_identity_client_id" {
+  description = "Client ID of the customer-managed-key identity, or null."
+  value       = var.customer_managed_key_enabled ? azurerm_user_assigned_identity.cmk[0].client_id : null
+}
+
 output "secret_uris" {
   description = "Versionless secret URIs by name, for Key Vault references in app settings."
   value       = { for name, s in azurerm_key_vault_secret.this : name => s.versionless_id }

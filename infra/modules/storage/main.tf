@@ -2,6 +2,9 @@
 # Entra ID only (no shared keys), closed network, customer-managed key, soft delete and versioning.
 
 resource "azurerm_storage_account" "this" {
+  #checkov:skip=CKV_AZURE_33:The queue service is unused, and queue_properties is deprecated in azurerm 4.x; all storage logs go to Log Analytics through diagnostic settings.
+  #checkov:skip=CKV_AZURE_35:Default action is var.network_default_action (Deny by default, Deny in prod); checkov cannot render it when inputs come from the key_vault module. tests/infra asserts prod passes Deny.
+  #checkov:skip=CKV2_AZURE_33:Private endpoints (blob, table) are created by the private_endpoint module in the environment; checkov does not connect resources across for_each module instances. tests/infra asserts they exist.
   name                              = var.name
   location                          = var.location
   resource_group_name               = var.resource_group_name
@@ -66,12 +69,14 @@ resource "azurerm_storage_account" "this" {
 }
 
 resource "azurerm_storage_container" "documents" {
+  #checkov:skip=CKV2_AZURE_21:Read requests are logged by the diagnostic setting on blobServices/default (StorageRead to Log Analytics); Storage Insights would need the shared key, which is disabled.
   name                  = var.documents_container_name
   storage_account_id    = azurerm_storage_account.this.id
   container_access_type = "private"
 }
 
 resource "azurerm_storage_table" "conversations" {
+  #checkov:skip=CKV2_AZURE_20:Read requests are logged by the diagnostic setting on tableServices/default (StorageRead to Log Analytics); Storage Insights would need the shared key, which is disabled.
   name               = var.conversations_table_name
   storage_account_id = azurerm_storage_account.this.id
 }
