@@ -8,6 +8,7 @@ facts of one scan into one passed or failed record per rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,15 @@ from chatref.policy.engine import CheckRecord
 
 REQUIRED_ALERT_METRICS = ("exceptions/server", "requests/failed", "requests/duration")
 MIN_OPENAI_REGIONS = 2
+MODULE_CALL = "CKV_CHATREF_MODULE_CALL"
+INVENTORY = "CKV_CHATREF_INVENTORY"
+# Graph rules a central module can satisfy: rule id -> the resource type that module holds.
+COVERED_THROUGH_MODULES = {
+    "CKV_CHATREF_023": "azurerm_private_endpoint",
+    "CKV_CHATREF_030": "azurerm_monitor_diagnostic_setting",
+}
+_MODULE_REF = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)")
+_LOCAL_REF = re.compile(r"\blocal\.([A-Za-z0-9_-]+)")
 
 
 def _facts(record: CheckRecord) -> dict[str, str]:
@@ -38,13 +48,101 @@ def _verdict(
     )
 
 
+def _lines(file: Path, start: int, end: int) -> str:
+    try:
+        return "\n".join(file.read_text().splitlines()[start - 1 : end])
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _local_text(folder: Path, name: str) -> str:
+    """The source text of ``local.<name>``: its line in a locals block up to the next local."""
+    head = re.compile(rf"^(\s*){re.escape(name)}\s*=")
+    for tf_file in sorted(folder.glob("*.tf")):
+        try:
+            lines = tf_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        in_locals = False
+        for index, line in enumerate(lines):
+            if re.match(r"^locals\s*\{", line):
+                in_locals = True
+                continue
+            if in_locals and line.startswith("}"):
+                in_locals = False
+                continue
+            match = head.match(line) if in_locals else None
+            if match is None:
+                continue
+            indent, body = match.group(1), [line]
+            for following in lines[index + 1 :]:
+                next_local = re.match(rf"^{indent}[A-Za-z0-9_-]+\s*=", following)
+                if following.startswith("}") or next_local:
+                    break
+                body.append(following)
+            return "\n".join(body)
+    return ""
+
+
+def module_references(calls: Iterable[CheckRecord]) -> dict[str, set[str]]:
+    """For each module call: the modules its arguments refer to, through locals too."""
+    refs: dict[str, set[str]] = {}
+    for call in calls:
+        text = _lines(call.file, call.start_line, call.end_line)
+        found = set(_MODULE_REF.findall(text))
+        pending, seen = list(_LOCAL_REF.findall(text)), set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            local = _local_text(call.file.parent, name)
+            found |= set(_MODULE_REF.findall(local))
+            pending += _LOCAL_REF.findall(local)
+        refs[call.resource.removeprefix("module.")] = found
+    return refs
+
+
+def _cover_through_modules(
+    records: list[CheckRecord], calls: list[CheckRecord], inventory: list[CheckRecord]
+) -> None:
+    """Pass graph failures whose service's module is the target of a central module.
+
+    ``module "private_endpoint" { for_each = { kv = { resource_id = module.key_vault.id } } }``
+    gives Key Vault its private endpoint although no edge joins the two resources in checkov's
+    graph. Coarse by design: a module referred to by the private endpoint (or diagnostics)
+    module counts as covered for the services it holds.
+    """
+    refs = module_references(calls)
+    for rule_id, holder_type in COVERED_THROUGH_MODULES.items():
+        holders = {
+            r.resource.split(".")[1]
+            for r in [*records, *inventory]
+            if r.resource.startswith("module.") and f".{holder_type}." in f"{r.resource}."
+        }
+        covered = {module: holder for holder in holders for module in refs.get(holder, ())}
+        for index, record in enumerate(records):
+            if record.check_id != rule_id or record.result != "failed":
+                continue
+            module = record.resource.split(".")[1] if record.resource.startswith("module.") else ""
+            if module in covered:
+                records[index] = replace(
+                    record, result="passed",
+                    details=(f"reached through module.{covered[module]}",),
+                )
+
+
 def aggregate(records: Iterable[CheckRecord], anchor: CheckRecord) -> list[CheckRecord]:
     """Replace the fact records of one scan with one verdict per configuration rule.
 
     ``anchor`` gives the file and line a verdict points at when no resource exists to point at
     (no budget at all, say): the root module's first file, or the plan file.
     """
-    records = list(records)
+    everything = list(records)
+    calls = [r for r in everything if r.check_id == MODULE_CALL]
+    inventory = [r for r in everything if r.check_id == INVENTORY]
+    records = [r for r in everything if r.check_id not in (MODULE_CALL, INVENTORY)]
+    _cover_through_modules(records, calls, inventory)
     facts: dict[str, list[CheckRecord]] = {rule_id: [] for rule_id in CONFIGURATION_RULES}
     kept: list[CheckRecord] = []
     for record in records:

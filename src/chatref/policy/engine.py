@@ -120,6 +120,10 @@ def run_checkov(
         target, plan=plan, checkov=checkov or find_checkov(), var_files=var_files
     )
     env = {**os.environ, "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE", "PYTHONUTF8": "1"}
+    # checkov stops resolving variables once 90% of the edges it renders repeat for 4 rounds;
+    # a configuration whose modules feed each other (ours) trips that early and leaves whole
+    # modules as `var.x`. 100% keeps it going until done or its 50-round cap.
+    env.setdefault("RENDER_EDGES_DUPLICATE_PERCENT", "100")
     try:
         done = subprocess.run(  # noqa: S603 - a fixed argv, no shell
             command, capture_output=True, text=True, timeout=timeout_s, env=env, check=False

@@ -27,9 +27,13 @@ class ManagedIdentity(ChatrefCheck):
         identity_type = get(conf, "identity/type")
         if identity_type is MISSING:
             return ["no identity block: add identity { type = \"SystemAssigned\" } or UserAssigned"]
-        if unresolved(identity_type) or "Assigned" in str(identity_type):
-            return []
-        return [f"identity.type is {show(identity_type)}"]
+        if isinstance(identity_type, str) and not (
+            unresolved(identity_type) or "Assigned" in identity_type
+        ):
+            return [f"identity.type is {show(identity_type)}"]
+        # Anything else is an identity block checkov could not render (a dynamic block with
+        # `for_each = [1]` comes out as type = 1): the block exists, which is what we require.
+        return []
 
 
 class RequiredTags(ChatrefCheck):

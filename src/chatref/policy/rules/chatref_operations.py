@@ -23,6 +23,9 @@ _COMPACT = re.compile(rf"^[a-z0-9]+({_ENVS})[a-z0-9]*$")
 # Azure forbids hyphens in these names; key vault names may use either form.
 _NO_HYPHENS = {"azurerm_storage_account", "azurerm_container_registry"}
 _EITHER = {"azurerm_key_vault"}
+# Azure fixes these names (privatelink.vaultcore.azure.net, ...).
+_NAMED_BY_AZURE = {"azurerm_private_dns_zone"}
+_INTERPOLATION = re.compile(r"\$\{[^}]*\}")
 
 
 class LogRetention(ChatrefCheck):
@@ -70,14 +73,16 @@ class Budget(FactCheck):
 class NamingConvention(ChatrefCheck):
     ID = "CKV_CHATREF_037"
     NAME = "Names follow <prefix>-<environment>-<service>"
-    RESOURCES = TAGGABLE
+    RESOURCES = tuple(t for t in TAGGABLE if t not in _NAMED_BY_AZURE)
     CATEGORY = CheckCategories.CONVENTION
 
     def problems(self, conf: dict[str, Any]) -> list[str] | None:
         name = get(conf, "name")
         if name is MISSING:
             return None
-        name = str(name)
+        # A for_each key left in the name ("chatref-prod-${each.key}-pe") stands for one word;
+        # the convention is about the parts around it.
+        name = _INTERPOLATION.sub("x", str(name)) if "each." in str(name) else str(name)
         if unresolved(name):
             return [f"name {name!r} cannot be resolved statically"]
         if self.entity_type in _NO_HYPHENS:
