@@ -1,14 +1,16 @@
-"""Tune hybrid retrieval on SciFact *train* (never test): BM25 column weights, fusion pool depth
-and vector weight. Prints a grid; the chosen values go into retrieval/fusion.py and
-retrieval/sqlite_index.py.
+"""Tune hybrid retrieval on SciFact *train* (never test): BM25 title weight, keyword
+document-frequency cut-off, fusion pool depth and vector weight. Prints one line per setting;
+the chosen values go into retrieval/fusion.py and retrieval/sqlite_index.py.
 
-    .venv/bin/python bench/tune_retrieval.py ../shared/datasets/scifact
+    .venv/bin/python bench/tune_retrieval.py ../shared/datasets/scifact \\
+        --title 1 2 3 --df 1.0 0.1 --pool 100 300 --weight 0.3 0.4
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
+import itertools
 from pathlib import Path
 
 from chatref.app import build_services
@@ -18,26 +20,33 @@ from chatref.retrieval.evaluation import evaluate, load_beir
 from chatref.settings import Settings
 
 
-async def main(dataset_dir: Path) -> None:
-    dataset = load_beir(dataset_dir, split="train")
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--title", type=float, nargs="+", default=[1.0, 2.0])
+    parser.add_argument("--df", type=float, nargs="+", default=[1.0, 0.1])
+    parser.add_argument("--pool", type=int, nargs="+", default=[100, 300])
+    parser.add_argument("--weight", type=float, nargs="+", default=[0.3, 0.4])
+    args = parser.parse_args()
+    dataset = load_beir(args.dataset, split=args.split)
     settings = Settings()
     services = build_services(
         settings, index_path=settings.chatref_data_dir / "eval" / f"{dataset.name}.sqlite"
     )
     await ingest_texts(dataset.corpus(), services.index, services.embedder)
     retriever = services.retriever
-    print("title_w pool  w     nDCG@10  R@100")
-    for title_weight in (0.5, 1.0, 2.0):
-        sqlite_index.BM25_WEIGHTS = (title_weight, 1.0, 1.0)
-        for pool in (50, 100, 300):
-            retriever.candidates = pool
-            for weight in (0.3, 0.4, 0.5):
-                retriever.vector_weight = weight
-                result = await evaluate(retriever, dataset, mode="hybrid", depth=pool // 3)
-                print(f"{title_weight:7} {pool:4} {weight:4} {result.ndcg_at_10:.4f} "
-                      f"{result.recall_at_100:.4f}", flush=True)
+    print(f"split={args.split}\ntitle_w df    pool w     nDCG@10 R@100")
+    for title, df, pool, weight in itertools.product(args.title, args.df, args.pool, args.weight):
+        sqlite_index.BM25_WEIGHTS = (title, 1.0, 1.0)
+        services.index.keyword_max_df_ratio = df
+        retriever.candidates = pool
+        retriever.vector_weight = weight
+        result = await evaluate(retriever, dataset, mode="hybrid", depth=pool // 3)
+        print(f"{title:7} {df:5} {pool:4} {weight:4} {result.ndcg_at_10:.4f}  "
+              f"{result.recall_at_100:.4f}", flush=True)
     await services.aclose()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1])))
+    asyncio.run(main())

@@ -89,3 +89,19 @@ async def test_vector_search_ranks_by_cosine(
     assert [p.doc_id for p in hits] == ["cats", "cars"]
     assert hits[0].score > hits[1].score
     assert 0.0 < hits[0].score <= 1.0001  # unit vectors: cosine
+
+
+async def test_very_common_terms_are_left_out_of_keyword_queries(
+    index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    for n in range(30):
+        await add(index, embedder, f"c{n}", [f"platform service deployment region note {n}"])
+    await add(index, embedder, "rare", ["platform service deployment region failover"])
+    terms = ["platform", "service", "deployment", "region", "failover"]
+    index.keyword_max_df_ratio = 0.1
+    kept = index._selective_terms(terms)
+    assert "failover" in kept and len(kept) == 3  # the rarest three survive
+    hits = await index.keyword_search(" ".join(terms), 50)
+    assert hits[0].doc_id == "rare"
+    index.keyword_max_df_ratio = 1.0
+    assert index._selective_terms(terms) == terms

@@ -26,11 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from chatref.errors import EmbedderMismatchError, IndexError_
-from chatref.retrieval.text import fts_or_query
+from chatref.retrieval.text import fts_or_match, query_terms
 from chatref.retrieval.types import Passage, Vectors
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (1.0, 1.0, 1.0)
+# Query terms in more than this share of chunks are left out of keyword queries (see
+# SqliteIndex._selective_terms); 1.0 keeps every term.
+KEYWORD_MAX_DF_RATIO = 0.1
+KEYWORD_MIN_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,10 @@ class SqliteIndex:
         self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
         self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self._matrix_generation = -1
+        self.keyword_max_df_ratio = KEYWORD_MAX_DF_RATIO
+        self._df_cache: dict[str, int] = {}
+        self._df_generation = -1
+        self._df_total = 0
 
     # ---- opening ------------------------------------------------------------------------
     @classmethod
@@ -284,11 +292,38 @@ class SqliteIndex:
             ))
         return passages
 
+    def _selective_terms(self, terms: list[str]) -> list[str]:
+        """Drop terms that occur in more than ``keyword_max_df_ratio`` of the chunks.
+
+        Their BM25 weight is tiny, yet in an OR query they make FTS5 score most of the index;
+        dropping them keeps keyword search fast at 100k chunks (docs/benchmarks.md). The
+        ``KEYWORD_MIN_TERMS`` rarest terms are always kept.
+        """
+        if self.keyword_max_df_ratio >= 1.0 or len(terms) <= KEYWORD_MIN_TERMS:
+            return terms
+        generation = self._generation()
+        if generation != self._df_generation or len(self._df_cache) > 100_000:
+            self._df_cache.clear()
+            self._df_generation = generation
+            self._df_total = int(self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        for term in terms:
+            if term not in self._df_cache:
+                self._df_cache[term] = int(self._conn.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+                ).fetchone()[0])
+        cutoff = self.keyword_max_df_ratio * self._df_total
+        kept = [t for t in terms if self._df_cache[t] <= cutoff]
+        if len(kept) < KEYWORD_MIN_TERMS:
+            rarest = set(sorted(terms, key=self._df_cache.__getitem__)[:KEYWORD_MIN_TERMS])
+            kept = [t for t in terms if t in rarest]
+        return kept
+
     def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
-        match = fts_or_query(query)
-        if match is None:
+        terms = query_terms(query)
+        if not terms:
             return []
         with self._lock:
+            match = fts_or_match(self._selective_terms(terms))
             rows = self._conn.execute(
                 "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts"
                 " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",

@@ -38,7 +38,11 @@ def fts_or_query(text: str) -> str | None:
     >>> fts_or_query("What is the SLA of the API?")
     '"sla" OR "api"'
     """
-    terms = query_terms(text)
+    return fts_or_match(query_terms(text))
+
+
+def fts_or_match(terms: list[str]) -> str | None:
+    """``"a" OR "b"`` for already-extracted terms (None when there are none)."""
     if not terms:
         return None
     return " OR ".join(f'"{term}"' for term in terms)

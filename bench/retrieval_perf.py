@@ -1,0 +1,146 @@
+"""Search latency at 10k and 100k chunks, ingest throughput (text and PDF), peak ingest memory.
+
+    .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work
+
+The corpus is SciFact's abstracts (9k chunks); bigger indexes repeat it under new document keys,
+with a copy number appended to every text, so posting lists and the vector matrix have the real
+size. Queries are SciFact's 300 test claims. Each figure is the median of what it measures, and
+each run prints the command-line to reproduce it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from chatref.ingest.pipeline import TextDocument, ingest_paths, ingest_texts
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.evaluation import load_beir, percentile
+from chatref.retrieval.retriever import Retriever
+from chatref.retrieval.sqlite_index import SqliteIndex
+
+
+def corpus(shared: Path, copies: int) -> list[TextDocument]:
+    dataset = load_beir(shared / "datasets" / "scifact")
+    base = list(dataset.corpus())
+    return [
+        TextDocument(key=f"{doc.key}#{n}", title=doc.title, text=f"{doc.text} (copy {n})")
+        for n in range(copies) for doc in base
+    ]
+
+
+async def build(path: Path, embedder: WordLlamaEmbedder, docs: list[TextDocument],
+                target_chunks: int) -> SqliteIndex:
+    index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension)
+    if index.stats()["chunks"] < target_chunks:
+        await ingest_texts(docs, index, embedder)
+    return index
+
+
+async def latency(index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str],
+                  rounds: int = 3) -> dict[str, dict[str, float]]:
+    retriever = Retriever(index, embedder)
+    await retriever.search("warm up", top_k=5)  # loads the vector matrix
+    out: dict[str, dict[str, float]] = {}
+    for mode in ("keyword", "vector", "hybrid"):
+        samples = []
+        for _ in range(rounds):
+            for query in queries:
+                started = time.perf_counter()
+                await retriever.search(query, top_k=5, mode=mode)  # type: ignore[arg-type]
+                samples.append((time.perf_counter() - started) * 1000)
+        out[mode] = {"p50_ms": round(statistics.median(samples), 2),
+                     "p95_ms": round(percentile(samples, 0.95), 2)}
+    return out
+
+
+INGEST_CHILD = """
+import asyncio, json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from retrieval_perf import corpus
+from chatref.ingest.pipeline import ingest_texts
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.sqlite_index import SqliteIndex
+embedder = WordLlamaEmbedder(Path(sys.argv[2]))
+index = SqliteIndex.open(Path(sys.argv[1]), embedder_name=embedder.name, dimension=256)
+docs = corpus(Path(sys.argv[3]), 11)
+report = asyncio.run(ingest_texts(docs, index, embedder))
+print(json.dumps({"chunks": report.chunks_written, "elapsed_s": report.elapsed_s,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def ingest_memory(work: Path, shared: Path) -> dict[str, float]:
+    """Ingest ~100k chunks in a fresh process and read its peak resident memory."""
+    path = work / "memory.sqlite"
+    path.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", INGEST_CHILD, str(path), str(work / "wl"), str(shared),
+         str(Path(__file__).parent)],
+        capture_output=True, text=True, check=True,
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
+                          kind: str) -> dict[str, float]:
+    """Chunks per second ingesting real files: Markdown-free text files, or PDFs."""
+    from fpdf import FPDF
+
+    folder = work / f"files-{kind}"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        docs = corpus(shared, 1)[:1000] if kind == "txt" else corpus(shared, 1)[:300]
+        for n, doc in enumerate(docs):
+            if kind == "txt":
+                (folder / f"{n}.txt").write_text(f"{doc.title}\n\n{doc.text}\n", encoding="utf-8")
+            else:
+                pdf = FPDF()
+                pdf.set_font("helvetica", size=11)
+                for _ in range(3):
+                    pdf.add_page()
+                    pdf.multi_cell(0, 6, doc.text.encode("latin-1", "replace").decode("latin-1"))
+                (folder / f"{n}.pdf").write_bytes(bytes(pdf.output()))
+    index_path = work / f"files-{kind}.sqlite"
+    index_path.unlink(missing_ok=True)
+    index = SqliteIndex.open(index_path, embedder_name=embedder.name, dimension=256)
+    report = await ingest_paths([folder], index, embedder)
+    index.close()
+    return {"files": len(report.outcomes), "chunks": report.chunks_written,
+            "elapsed_s": round(report.elapsed_s, 2),
+            "chunks_per_s": round(report.chunks_written / report.elapsed_s, 1)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--out", type=Path, default=Path("bench/.work"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    embedder = WordLlamaEmbedder(args.out / "wl")
+    queries = list(load_beir(args.shared / "datasets" / "scifact").queries.values())
+    results: dict[str, object] = {}
+    for label, copies, target in (("10k", 1, 9000), ("100k", 11, 99000)):
+        index = await build(args.out / f"perf-{label}.sqlite", embedder,
+                            corpus(args.shared, copies), target)
+        results[f"search_{label}"] = {"chunks": index.stats()["chunks"],
+                                      **await latency(index, embedder, queries)}
+        index.close()
+        print(json.dumps(results, indent=1), flush=True)
+    results["ingest_txt"] = await file_throughput(args.out, args.shared, embedder, "txt")
+    results["ingest_pdf"] = await file_throughput(args.out, args.shared, embedder, "pdf")
+    results["ingest_100k_memory"] = ingest_memory(args.out, args.shared)
+    results["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
