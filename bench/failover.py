@@ -1,9 +1,11 @@
 """Model resilience benchmark: 1,000 chats per fault scenario through the router.
 
-Two fake regions run as separate processes (tests/fakes/openai_server.py, 127.0.0.1), each
+Three fake regions run as separate processes (tests/fakes/openai_server.py, 127.0.0.1), each
 answering a fixed 20-word stream as fast as it can, so the figures are the router's own cost.
 For each scenario the primary (priority 1) is given a fault through the fake's admin API and
-the chats run one after the other through a fresh router. Reported per scenario:
+the chats run one after the other through a fresh two-region router, each one paired with a chat
+through a router over a single healthy endpoint (the third region): the machine is shared and
+noisy, and pairing makes both see the same noise. Reported per scenario:
 
 - success rate (a chat succeeds when it ends with ModelDone);
 - time to first token and total time, p50/p99, and what the fault added to them compared with
@@ -99,6 +101,8 @@ class ScenarioResult:
     name: str
     fault: str
     chats: int
+    baseline_ttft_p50_ms: float
+    baseline_ttft_p99_ms: float
     success_rate: float
     ttft_p50_ms: float
     ttft_p99_ms: float
@@ -157,19 +161,25 @@ def classify(received: list[float], transitions: list[tuple[float, str, str]],
 
 
 async def run_scenario(name: str, fault: str, regions: list[FakeRegion], chats: int,
-                       primary_fault: dict[str, Any], secondary_fault: dict[str, Any],
-                       baseline: tuple[float, float] | None,
-                       single: bool = False) -> tuple[ScenarioResult, list[Chat]]:
-    primary, secondary = regions
+                       primary_fault: dict[str, Any],
+                       secondary_fault: dict[str, Any]) -> ScenarioResult:
+    primary, secondary, healthy = regions
     primary.behave(**primary_fault)
     secondary.behave(**secondary_fault)
-    configs = [config("primary", primary.url, 1)]
-    if not single:
-        configs.append(config("secondary", secondary.url, 2))
+    healthy.behave()
+    configs = [config("primary", primary.url, 1), config("secondary", secondary.url, 2)]
     telemetry = RecordingTelemetry()
     router = build_router(configs, telemetry=telemetry, policy=POLICY)
-    results = [await one_chat(router) for _ in range(chats)]
+    reference = build_router([config("single", healthy.url, 1)], policy=POLICY)
+    results: list[Chat] = []
+    paired: list[Chat] = []
+    for _ in range(chats):
+        results.append(await one_chat(router))
+        paired.append(await one_chat(reference))
     await router.aclose()
+    await reference.aclose()
+    base_ttfts = [c.ttft_s * 1000 for c in paired if c.ok and c.ttft_s is not None]
+    base50, base99 = pct(base_ttfts, 0.5), pct(base_ttfts, 0.99)
     received = primary.received_at()
     states = classify(received, telemetry.transitions, "primary")
     ttfts = [c.ttft_s * 1000 for c in results if c.ok and c.ttft_s is not None]
@@ -177,7 +187,6 @@ async def run_scenario(name: str, fault: str, regions: list[FakeRegion], chats: 
     opened = [t for t, e, s in telemetry.transitions if e == "primary" and s == "open"]
     after_open = [c.ttft_s * 1000 for c in results
                   if opened and c.started_at >= opened[0] and c.ok and c.ttft_s is not None]
-    base50, base99 = baseline or (pct(ttfts, 0.5), pct(ttfts, 0.99))
     answered: dict[str, int] = {}
     errors: dict[str, int] = {}
     for c in results:
@@ -185,8 +194,9 @@ async def run_scenario(name: str, fault: str, regions: list[FakeRegion], chats: 
             answered[c.endpoint] = answered.get(c.endpoint, 0) + 1
         if c.error:
             errors[c.error] = errors.get(c.error, 0) + 1
-    result = ScenarioResult(
+    return ScenarioResult(
         name=name, fault=fault, chats=chats,
+        baseline_ttft_p50_ms=round(base50, 2), baseline_ttft_p99_ms=round(base99, 2),
         success_rate=round(sum(c.ok for c in results) / chats, 4),
         ttft_p50_ms=round(pct(ttfts, 0.5), 2), ttft_p99_ms=round(pct(ttfts, 0.99), 2),
         total_p50_ms=round(pct(totals, 0.5), 2), total_p99_ms=round(pct(totals, 0.99), 2),
@@ -197,7 +207,6 @@ async def run_scenario(name: str, fault: str, regions: list[FakeRegion], chats: 
         primary_requests=len(received), primary_requests_closed=states["closed"],
         primary_requests_half_open=states["half_open"], primary_requests_open=states["open"],
         answered_by=answered, errors=errors)
-    return result, results
 
 
 SCENARIOS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
@@ -216,40 +225,32 @@ SCENARIOS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 
 
 async def main(chats: int, as_json: bool) -> None:
-    regions = [FakeRegion(), FakeRegion()]
+    regions = [FakeRegion(), FakeRegion(), FakeRegion()]
+    results = []
     try:
-        for region in regions:  # warm up connections and imports
-            region.behave()
-        await run_scenario("warm-up", "", regions, 50, {}, {}, None, single=True)
-        baseline, _ = await run_scenario("baseline_single", "none (one healthy endpoint)",
-                                         regions, chats, {}, {}, None, single=True)
-        base = (baseline.ttft_p50_ms, baseline.ttft_p99_ms)
-        results = [baseline]
+        await run_scenario("warm-up", "", regions, 50, {}, {})
         for name, fault, primary_fault, secondary_fault in SCENARIOS:
-            result, _ = await run_scenario(name, fault, regions, chats, primary_fault,
-                                           secondary_fault, base)
+            result = await run_scenario(name, fault, regions, chats, primary_fault,
+                                        secondary_fault)
             results.append(result)
             if not as_json:
                 print(f"{name}: {json.dumps(asdict(result))}", file=sys.stderr)
-        # the machine is shared: a second baseline at the end shows how much it drifted
-        again, _ = await run_scenario("baseline_single_again", "none (repeat at the end)",
-                                      regions, chats, {}, {}, base, single=True)
-        results.append(again)
     finally:
         for region in regions:
             region.close()
     if as_json:
         print(json.dumps([asdict(r) for r in results], indent=2))
         return
-    print("| scenario | fault | success | TTFT p50 / p99 ms | added TTFT p50 / p99 ms | "
-          "added p99 after circuit opened ms | chat total p50 / p99 ms | "
-          "primary requests: closed / probes / open |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| scenario | fault | success | TTFT p50 / p99 ms | healthy single endpoint, same "
+          "window | added p50 / p99 ms | added p99 after circuit opened ms | "
+          "chat total p50 / p99 ms | primary requests: closed / probes / open |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         after = "-" if r.added_ttft_p99_after_open_ms is None else \
             f"{r.added_ttft_p99_after_open_ms:.1f}"
         print(f"| {r.name} | {r.fault} | {r.success_rate:.1%} | "
               f"{r.ttft_p50_ms:.1f} / {r.ttft_p99_ms:.1f} | "
+              f"{r.baseline_ttft_p50_ms:.1f} / {r.baseline_ttft_p99_ms:.1f} | "
               f"{r.added_ttft_p50_ms:+.1f} / {r.added_ttft_p99_ms:+.1f} | {after} | "
               f"{r.total_p50_ms:.1f} / {r.total_p99_ms:.1f} | "
               f"{r.primary_requests_closed} / {r.primary_requests_half_open} / "

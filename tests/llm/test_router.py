@@ -362,3 +362,31 @@ async def test_caller_closing_the_stream_frees_the_probe(
     assert isinstance(first, ModelDelta)
     assert (await router.health())["endpoints"][0]["circuit"] == "closed"
     await router.aclose()
+
+
+async def test_open_circuits_everywhere_degrade_at_once_without_waiting(
+        fake_openai: FakeOpenAIServer, secondary: FakeOpenAIServer) -> None:
+    fake_openai.set_default(status=503)
+    secondary.set_default(status=503)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await asyncio.sleep(seconds)
+
+    policy = RouterPolicy(open_s=30, backoff_base_s=0.01, backoff_max_s=0.02, max_wait_s=5)
+    models = [OpenAIChatModel.from_config(endpoint(n, f, p))
+              for n, f, p in (("primary", fake_openai, 1), ("secondary", secondary, 2))]
+    router = ModelRouter([RoutedEndpoint(m, priority=i + 1) for i, m in enumerate(models)],
+                         policy=policy, sleep=sleep)
+    with pytest.raises(ModelUnavailableError):
+        await chat(router)  # 3 rounds of failures open both circuits
+    health = await router.health()
+    assert [e["circuit"] for e in health["endpoints"]] == ["open", "open"]
+    sent, slept_before = len(fake_openai.requests) + len(secondary.requests), len(slept)
+    with pytest.raises(ModelUnavailableError):
+        await chat(router)
+    await router.aclose()
+    assert len(fake_openai.requests) + len(secondary.requests) == sent
+    assert len(slept) == slept_before, "known-down endpoints must not be waited for"
+    assert health["status"] == "unavailable"

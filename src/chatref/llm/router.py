@@ -9,9 +9,11 @@ What it promises the chat flow:
 - Content-filter refusals and 400s are raised as they are: another region would answer the same.
 - A 401/403 is retried once on the same endpoint after refreshing the Entra ID token; if it
   persists, or on a 404, the endpoint is marked misconfigured (shown by ``health()``) and left.
-- When every endpoint is out, the router waits with jittered exponential backoff — never longer
-  than ``max_wait_s`` in total, never spending more than each endpoint's retry budget — and
-  then raises ``ModelUnavailableError`` before any token: the chat flow answers extractively.
+- When every endpoint is out, the router waits with jittered exponential backoff for those that
+  failed only transiently (circuit still closed) — never longer than ``max_wait_s`` in total,
+  never spending more than each endpoint's retry budget — and then raises
+  ``ModelUnavailableError`` before any token: the chat flow answers extractively. Endpoints
+  whose circuit is open are not waited for.
 
 Each endpoint has a circuit breaker (llm/circuit.py): opened by consecutive failures or by a
 throttling response whose Retry-After is long; while open, no request goes there except one probe
@@ -140,12 +142,6 @@ class ModelRouter:
             return group[0]
         return self._rng.choices(group, weights=[e.spec.weight for e in group])[0]
 
-    def _seconds_until_any_usable(self) -> float:
-        now = self._clock()
-        waits = [max(e.cool_down_until - now, e.breaker.seconds_until_available())
-                 for e in self._endpoints]
-        return max(0.0, min(waits))
-
     # --- streaming -------------------------------------------------------------------------
     async def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                      temperature: float = 0.0) -> AsyncGenerator[ModelEvent, None]:
@@ -245,15 +241,24 @@ class ModelRouter:
 
     def _next_delay(self, backoffs: int, waited_s: float, attempts: int,
                     no_budget: set[str]) -> float | None:
-        """How long to back off before trying again, or None to give up now."""
+        """How long to back off before trying again, or None to give up now.
+
+        Only endpoints whose circuit is closed are worth waiting for (a transient failure in
+        this chat, or a short Retry-After). An open circuit means the endpoint is known to be
+        down: the chat then gives up at once and is answered extractively, rather than making
+        the user wait; the next chat after the open period is the probe.
+        """
         p = self.policy
         if attempts >= p.max_attempts:
             return None
-        if all(e.config_error is not None or e.name in no_budget for e in self._endpoints):
+        now = self._clock()
+        waits = [max(0.0, e.cool_down_until - now) for e in self._endpoints
+                 if e.config_error is None and e.name not in no_budget
+                 and e.breaker.state == "closed"]
+        if not waits:
             return None
         delay = max(backoff_s(backoffs, base_s=p.backoff_base_s, max_s=p.backoff_max_s,
-                              rng=self._rng),
-                    self._seconds_until_any_usable())
+                              rng=self._rng), min(waits))
         if waited_s + delay > p.max_wait_s:
             return None
         return delay
