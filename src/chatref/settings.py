@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     azure_openai_api_version: str = "2024-10-21"
     azure_openai_api_key: SecretStr | None = None
     azure_openai_embedding_deployment: str | None = None
+    chatref_embedding_dimensions: int | None = Field(
+        default=None, ge=1, le=3072, description="Vector size of the Azure OpenAI embedder."
+    )
 
     # --- or any OpenAI-compatible endpoint --------------------------------------------------
     openai_base_url: str | None = None

@@ -88,8 +88,7 @@ class WordLlamaEmbedder:
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (WordLlama unless Azure OpenAI embeddings are set)."""
     if settings.azure_openai_embedding_deployment:
-        raise ConfigurationError(
-            "AZURE_OPENAI_EMBEDDING_DEPLOYMENT is set, but Azure OpenAI embeddings are not "
-            "available in this build yet; unset it to use the embedded WordLlama embedder"
-        )
+        from chatref.retrieval.openai_embedder import AzureOpenAIEmbedder
+
+        return AzureOpenAIEmbedder.from_settings(settings)
     return WordLlamaEmbedder(cache_dir=settings.chatref_data_dir / ".wordllama")
