@@ -203,6 +203,8 @@ def _code_of(text: str) -> str:
     i, n = 0, len(text)
     # A value is either an expression wrapped in ${...} or a quoted literal.
     in_string = text.startswith('"')
+    if in_string:
+        i = 1  # past the opening quote
     if text.startswith("${") and text.endswith("}"):
         text, n, in_string = text[2:-1], len(text) - 3, False
     depth_stack: list[int] = []  # brace depth at which each interpolation started

@@ -1,0 +1,232 @@
+"""Both environments validate clean, and prod carries every control of the production guide."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2.utils import SerializationOptions
+
+from scripts import tfdocs
+from scripts.tfvalidate import Schema, load_module_dir, validate_tree
+from tests.conftest import SHARED
+from tests.infra.conftest import INFRA
+
+PROD = INFRA / "environments" / "prod"
+DEV = INFRA / "environments" / "dev"
+MODULES = INFRA / "modules"
+REQUIRED_TAGS = {"owner", "environment", "cost-center", "application"}
+_OPTIONS = SerializationOptions(with_comments=False, preserve_heredocs=False)
+
+
+def module_calls(env: Path) -> dict[str, dict[str, Any]]:
+    with (env / "main.tf").open(encoding="utf-8") as handle:
+        doc = hcl2.load(handle, serialization_options=_OPTIONS)
+    calls: dict[str, dict[str, Any]] = {}
+    for entry in doc["module"]:
+        for name, body in entry.items():
+            if not name.startswith("__"):
+                calls[name.strip('"')] = body
+    return calls
+
+
+def local_value(env: Path, name: str) -> Any:
+    return load_module_dir(env).locals[name][0]
+
+
+@pytest.fixture(scope="module")
+def prod() -> dict[str, dict[str, Any]]:
+    return module_calls(PROD)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_environment_validates_clean(env: str, schema: Schema) -> None:
+    findings = validate_tree(INFRA / "environments" / env, schema)
+    assert [str(f) for f in findings] == []
+
+
+def test_every_module_validates_clean(schema: Schema) -> None:
+    assert [str(f) for f in validate_tree(MODULES, schema)] == []
+
+
+@pytest.mark.parametrize("env", [DEV, PROD], ids=["dev", "prod"])
+def test_environment_layout(env: Path) -> None:
+    for name in ("backend.tf", "providers.tf", "variables.tf", "main.tf", "outputs.tf",
+                 "terraform.tfvars.example"):
+        assert (env / name).is_file(), f"{env.name} lacks {name}"
+    backend = (env / "backend.tf").read_text(encoding="utf-8")
+    assert re.search(r'backend "azurerm" \{\}', backend), "backend must be azurerm, partial config"
+    # environments compose modules: no raw resources
+    assert load_module_dir(env).resources == {}
+
+
+def test_every_module_has_its_files_and_a_current_readme() -> None:
+    for module in sorted(p for p in MODULES.iterdir() if p.is_dir()):
+        for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+            assert (module / name).is_file(), f"{module.name} lacks {name}"
+        readme = (module / "README.md").read_text(encoding="utf-8")
+        assert readme == tfdocs.updated_readme(module), f"{module.name}/README.md: run make docs"
+
+
+def test_pins_azurerm_4() -> None:
+    for versions in [*MODULES.glob("*/versions.tf"), PROD / "providers.tf", DEV / "providers.tf"]:
+        assert 'version = "~> 4.79"' in versions.read_text(encoding="utf-8"), versions
+
+
+def test_every_taggable_resource_is_tagged(schema: Schema) -> None:
+    untagged = []
+    for module in MODULES.iterdir():
+        for (rtype, name), blk in load_module_dir(module).resources.items():
+            attributes = schema.resources[rtype]["block"]["attributes"]
+            if "tags" in attributes and "tags" not in blk.body:
+                untagged.append(f"{module.name}: {rtype}.{name}")
+            if "tags" in blk.body:
+                assert "var.tags" in str(blk.body["tags"]), f"{module.name}: {rtype}.{name}"
+    assert untagged == []
+    for env in (DEV, PROD):
+        tags = local_value(env, "tags")
+        assert set(tags) - {"__is_block__"} == REQUIRED_TAGS
+        for name, call in module_calls(env).items():
+            callee = load_module_dir(MODULES / call["source"].strip('"').split("/")[-1])
+            if "tags" in callee.variables:
+                assert call.get("tags") == "${local.tags}", f"{env.name}: module.{name}"
+
+
+def test_names_follow_prefix_environment_service(prod: dict[str, dict[str, Any]]) -> None:
+    assert local_value(PROD, "stem") == '"${var.prefix}-${var.environment}"'
+    for name, call in prod.items():
+        if "name" not in call:
+            continue
+        value = call["name"]
+        assert value.startswith(('"${local.stem}', '"${var.prefix}${var.environment}',
+                                 "${local.stem}")), f"module.{name}: {value}"
+
+
+def test_app_settings_are_exactly_the_contract() -> None:
+    design = (SHARED / "DESIGN.md").read_text(encoding="utf-8")
+    table = design.split("| variable | meaning | when unset |", 1)[1].split("\n\n", 1)[0]
+    rows = [row.strip() for row in table.splitlines()]
+    first_cells = [row.split("|")[1] for row in rows if row.startswith("| ")]
+    contract = {n for cell in first_cells for n in re.findall(r"\b[A-Z][A-Z0-9_]{3,}\b", cell)}
+    # variables the app reads that Terraform deliberately does not set
+    not_set = {"AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL"}
+    app = load_module_dir(MODULES / "app_service")
+    plain = app.locals["plain_app_settings"][0]
+    merged = app.locals["app_settings"][0]
+    names = {k for k in plain if not k.startswith("__")}
+    names |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", merged))
+    assert names == contract - not_set
+    assert plain["CHATREF_AUTH_MODE"] == '"easyauth"'
+    assert plain["CHATREF_LLM_ENDPOINTS"] == "${jsonencode(var.llm_endpoints)}"
+    assert "@Microsoft.KeyVault(SecretUri=" in merged
+
+
+def test_llm_endpoints_come_from_the_openai_module(prod: dict[str, dict[str, Any]]) -> None:
+    assert prod["app_service"]["llm_endpoints"] == "${module.openai.endpoints}"
+    outputs = (MODULES / "openai" / "main.tf").read_text(encoding="utf-8")
+    for field in ("name", "endpoint", "deployment", "priority", "weight", "kind"):
+        assert re.search(rf"\n\s+{field}\s+=", outputs), field
+    assert "api_key" not in outputs
+    assert '"ptu"' in outputs and '"paygo"' in outputs
+
+
+def test_prod_app_service(prod: dict[str, dict[str, Any]]) -> None:
+    app = prod["app_service"]
+    assert app["sku_name"] == '"P1v3"'
+    assert app["worker_count"] == 3
+    assert app["zone_balancing_enabled"] is True
+    assert app["autoscale"] == {"enabled": True, "min_count": 3, "max_count": 10,
+                                "cpu_threshold": 70}
+    assert app["health_check_path"] == '"/health/ready"'
+    assert app["public_network_access_enabled"] is False
+    assert app["vnet_route_all_enabled"] is True
+    assert app["staging_slot_enabled"] is True
+    assert app["subnet_id"] == "${module.network.app_subnet_id}"
+    main = (MODULES / "app_service" / "main.tf").read_text(encoding="utf-8")
+    for setting in ('always_on                                     = true',
+                    'ftps_state                                    = "Disabled"',
+                    'minimum_tls_version                           = "1.2"',
+                    'https_only                                     = true',
+                    'ftp_publish_basic_authentication_enabled       = false',
+                    'webdeploy_publish_basic_authentication_enabled = false',
+                    'require_authentication = true'):
+        assert main.count(setting) == 2, setting  # the app and its staging slot
+
+
+def test_prod_openai(prod: dict[str, dict[str, Any]]) -> None:
+    oai = prod["openai"]
+    accounts = local_value(PROD, "openai_accounts")
+    locations = {v["location"] for k, v in accounts.items() if not k.startswith("__")}
+    assert len(locations) >= 2
+    assert oai["local_auth_enabled"] is False
+    assert oai["public_network_access_enabled"] is False
+    assert oai["outbound_network_access_restricted"] is True
+    assert oai["customer_managed_key_enabled"] is True
+    main = (MODULES / "openai" / "main.tf").read_text(encoding="utf-8")
+    assert main.count("rai_policy_name        = azurerm_cognitive_account_rai_policy") == 3
+    assert 'resource "azurerm_cognitive_deployment" "provisioned"' in main
+
+
+def test_prod_search_key_vault_storage_registry(prod: dict[str, dict[str, Any]]) -> None:
+    search = prod["search"]
+    assert (search["sku"], search["replica_count"], search["partition_count"]) == (
+        '"standard"', 3, 2)
+    assert search["local_authentication_enabled"] is False
+    assert search["public_network_access_enabled"] is False
+    assert search["semantic_search_sku"] == '"standard"'
+    kv = prod["key_vault"]
+    assert kv["sku_name"] == '"premium"'
+    assert kv["purge_protection_enabled"] is True
+    assert kv["soft_delete_retention_days"] == 90
+    assert kv["public_network_access_enabled"] is False
+    assert kv["network_default_action"] == '"Deny"'
+    assert kv["customer_managed_key_enabled"] is True
+    st = prod["storage"]
+    assert st["replication_type"] == '"GZRS"'
+    assert st["network_default_action"] == '"Deny"'
+    assert st["public_network_access_enabled"] is False
+    assert st["customer_managed_key_enabled"] is True
+    assert st["versioning_enabled"] is True
+    acr = prod["container_registry"]
+    assert acr["sku"] == '"Premium"'
+    assert acr["zone_redundancy_enabled"] is True
+    assert acr["georeplication_locations"] == ["${var.secondary_location}"]
+
+
+def test_prod_private_endpoints_cover_every_paas_service() -> None:
+    endpoints = str(local_value(PROD, "private_endpoints"))
+    for subresource in ("account", "searchService", "vault", "blob", "table", "registry", "sites"):
+        assert f'subresource = "{subresource}"' in endpoints, subresource
+    calls = module_calls(PROD)
+    assert calls["private_endpoint"]["for_each"] == "${local.private_endpoints}"
+
+
+def test_prod_monitoring_and_governance(prod: dict[str, dict[str, Any]]) -> None:
+    mon = prod["monitoring"]
+    assert mon["log_retention_days"] == 90
+    assert (mon["server_exceptions_threshold"], mon["failed_requests_threshold"],
+            mon["response_time_threshold"]) == (3, 5, 3000)
+    assert mon["create_dashboard"] is True
+    targets = prod["diagnostics"]["target_resource_ids"]
+    for key in ("key-vault", "storage-blob", "storage-table", "search", "registry", "web-app"):
+        assert key in targets, key
+    gov = prod["governance"]
+    assert gov["policy_enforce"] is True
+    assert "locked_resource_ids" in gov
+
+
+def test_dev_opts_out_in_one_place() -> None:
+    basic = local_value(DEV, "basic")
+    assert basic["public_network_access_enabled"] is True
+    calls = module_calls(DEV)
+    # every opt-out passed to a module comes from local.basic, never a literal
+    for name, call in calls.items():
+        for arg in ("public_network_access_enabled", "network_default_action",
+                    "customer_managed_key_enabled", "sku_name", "sku"):
+            if arg in call:
+                assert str(call[arg]).startswith("${local.basic."), f"module.{name}.{arg}"
+    assert "network" not in calls and "private_endpoint" not in calls
+    assert calls["app_service"]["entra_client_id"] == "${var.entra_client_id}"  # Easy Auth stays

@@ -1,0 +1,353 @@
+"""The offline validator catches each class of error `terraform validate` would (small fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.tfvalidate import Finding, Schema, main, references, validate_tree
+from tests.infra.conftest import WriteTf
+
+RG = """
+resource "azurerm_resource_group" "this" {
+  name     = "rg"
+  location = "westeurope"
+}
+"""
+
+
+def codes(findings: list[Finding]) -> list[tuple[str, str]]:
+    return [(f.code, f.message) for f in findings]
+
+
+def run(tmp_path: Path, schema: Schema) -> list[Finding]:
+    return validate_tree(tmp_path, schema)
+
+
+def test_a_valid_module_has_no_findings(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", RG + """
+variable "names" {
+  type        = list(string)
+  description = "Names."
+}
+
+resource "azurerm_user_assigned_identity" "this" {
+  for_each            = toset(var.names)
+  name                = "id-${each.value}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  depends_on          = [azurerm_resource_group.this]
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+output "principal_ids" {
+  value = [for i in azurerm_user_assigned_identity.this : i.principal_id]
+}
+""")
+    assert run(tmp_path, schema) == []
+
+
+def test_unknown_resource_type(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+resource "azurerm_machine_learning_hub" "hub" {
+  name = "x"
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("type", "resource type 'azurerm_machine_learning_hub' does not exist in azurerm 4.79.0")
+    ]
+
+
+def test_unknown_data_source(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", 'data "azurerm_nothing_here" "x" {}\n')
+    assert [f.code for f in run(tmp_path, schema)] == ["type"]
+
+
+def test_unknown_argument_and_block(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+resource "azurerm_resource_group" "this" {
+  name      = "rg"
+  location  = "westeurope"
+  sku       = "S0"
+  network_acls {
+    default_action = "Deny"
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("unknown", "unsupported argument 'sku'"),
+        ("unknown", "unsupported block 'network_acls'"),
+    ]
+
+
+def test_content_filter_inside_a_deployment_is_rejected(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    """The original repository's defect: content filters are RAI policies, not deployment blocks."""
+    write_tf("main.tf", """
+resource "azurerm_cognitive_deployment" "chat" {
+  name                 = "chat"
+  cognitive_account_id = "id"
+  model {
+    format = "OpenAI"
+    name   = "gpt-4o"
+  }
+  sku {
+    name = "Standard"
+  }
+  content_filter {
+    name = "Hate"
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [("unknown", "unsupported block 'content_filter'")]
+
+
+def test_nested_block_arguments_are_checked(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_key_vault" "kv" {
+  name                = "kv"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  tenant_id           = "t"
+  sku_name            = "premium"
+  network_acls {
+    bypass         = "AzureServices"
+    default_action = "Deny"
+    ip_rule        = ["1.2.3.4"]
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("unknown", "unsupported argument 'ip_rule'"),
+    ]
+    assert run(tmp_path, schema)[0].address == "azurerm_key_vault.kv.network_acls"
+
+
+def test_missing_required_argument_and_block(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_linux_web_app" "app" {
+  name                = "app"
+  location            = "westeurope"
+  resource_group_name = "rg"
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("required", "required argument 'service_plan_id' is missing"),
+        ("required", "required block 'site_config' is missing"),
+    ]
+
+
+def test_a_dynamic_block_satisfies_a_required_block_and_is_checked(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+variable "filters" {
+  type        = list(string)
+  description = "Filters."
+}
+
+resource "azurerm_cognitive_account_rai_policy" "p" {
+  name                 = "p"
+  cognitive_account_id = "id"
+  base_policy_name     = "Microsoft.DefaultV2"
+  dynamic "content_filter" {
+    for_each = var.filters
+    content {
+      name               = content_filter.value
+      filter_enabled     = true
+      block_enabled      = true
+      severity_threshold = "Medium"
+      source             = "Prompt"
+      colour             = "red"
+    }
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [("unknown", "unsupported argument 'colour'")]
+
+
+def test_deprecated_argument_and_block(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+resource "azurerm_key_vault" "kv" {
+  name                      = "kv"
+  location                  = "westeurope"
+  resource_group_name       = "rg"
+  tenant_id                 = "t"
+  sku_name                  = "premium"
+  enable_rbac_authorization = true
+  contact {
+    email = "ops@example.com"
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("deprecated", "argument 'enable_rbac_authorization' is deprecated in azurerm"),
+        ("deprecated", "block 'contact' is deprecated in azurerm"),
+    ]
+
+
+def test_block_written_as_argument(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+resource "azurerm_key_vault" "kv" {
+  name                = "kv"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  tenant_id           = "t"
+  sku_name            = "premium"
+  network_acls        = { bypass = "AzureServices", default_action = "Deny" }
+}
+""")
+    assert [f.code for f in run(tmp_path, schema)] == ["syntax"]
+
+
+def test_computed_only_attribute_cannot_be_set(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_user_assigned_identity" "i" {
+  name                = "i"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  principal_id        = "p"
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("computed", "argument 'principal_id' is computed by the provider, it cannot be set")
+    ]
+
+
+def test_too_many_blocks(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+resource "azurerm_cognitive_deployment" "chat" {
+  name                 = "chat"
+  cognitive_account_id = "id"
+  model {
+    format = "OpenAI"
+    name   = "gpt-4o"
+  }
+  sku {
+    name = "Standard"
+  }
+  sku {
+    name = "ProvisionedManaged"
+  }
+}
+""")
+    assert [f.code for f in run(tmp_path, schema)] == ["max_items"]
+
+
+def test_variables_need_type_and_description(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("variables.tf", """
+variable "untyped" {
+  description = "No type."
+}
+
+variable "undescribed" {
+  type = string
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("variable", "variable 'untyped' has no type"),
+        ("variable", "variable 'undescribed' has no description"),
+    ]
+
+
+def test_module_calls_are_checked_against_the_callee(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("modules/m/variables.tf", """
+variable "name" {
+  type        = string
+  description = "Required."
+}
+
+variable "size" {
+  type        = number
+  description = "Optional."
+  default     = 1
+}
+""")
+    write_tf("modules/m/outputs.tf", 'output "id" {\n  value = var.name\n}\n')
+    write_tf("env/main.tf", """
+module "m" {
+  source = "../modules/m"
+  colour = "red"
+}
+
+output "id" {
+  value = module.m.identifier
+}
+""")
+    findings = validate_tree(tmp_path / "env", schema)
+    assert codes(findings) == [
+        ("module", "passes 'colour', which the module does not declare"),
+        ("module", "required variable 'name' is not passed"),
+        ("reference", "module.m has no output 'identifier'"),
+    ]
+
+
+def test_missing_module_source_directory(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("env/main.tf", 'module "gone" {\n  source = "../modules/gone"\n}\n')
+    assert [f.code for f in validate_tree(tmp_path / "env", schema)] == ["module"]
+
+
+def test_references_to_things_that_do_not_exist(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", RG + """
+locals {
+  stem = "x"
+}
+
+resource "azurerm_user_assigned_identity" "i" {
+  name                = "${local.stem}-${var.environment}-${local.nope}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.other.name
+  tags                = { rg = azurerm_resource_group.this.nam, note = "azurerm_fake.x is text" }
+}
+
+output "o" {
+  value = data.azurerm_client_config.current.tenant_id
+}
+""")
+    assert sorted(codes(run(tmp_path, schema))) == sorted([
+        ("reference", "var.environment is not declared"),
+        ("reference", "local.nope is not defined"),
+        ("reference", "azurerm_resource_group.other is not declared"),
+        ("reference", "azurerm_resource_group.this has no attribute 'nam'"),
+        ("reference", "data.azurerm_client_config.current is not declared"),
+    ])
+
+
+def test_references_are_found_in_interpolations_not_in_literal_text() -> None:
+    found = list(references('"${var.a}-azurerm_x.y-${local.b}"'))
+    assert [(r.root, r.parts) for r in found] == [("var", ("a",)), ("local", ("b",))]
+
+
+def test_unparseable_file_is_reported(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", 'resource "azurerm_resource_group" "x" {\n  name = \n')
+    assert [f.code for f in run(tmp_path, schema)] == ["parse"]
+
+
+def test_cli_exit_status(
+    tmp_path: Path, write_tf: WriteTf, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.infra.conftest import SCHEMA_PATH
+
+    write_tf("ok/main.tf", RG)
+    write_tf("bad/main.tf", 'resource "azurerm_nope" "x" {}\n')
+    assert main([str(tmp_path / "ok"), "--schema", str(SCHEMA_PATH)]) == 0
+    assert main([str(tmp_path / "bad"), "--schema", str(SCHEMA_PATH), "--json"]) == 1
+    assert '"code": "type"' in capsys.readouterr().out
+    assert main([str(tmp_path / "missing"), "--schema", str(SCHEMA_PATH)]) == 2
