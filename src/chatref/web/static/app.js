@@ -13,7 +13,7 @@
     dialog: $("source-dialog"), sourceTitle: $("source-title"),
     sourceLocation: $("source-location"), sourceText: $("source-text"),
   };
-  const state = { conversationId: null, controller: null, conversations: [] };
+  const state = { conversationId: null, controller: null, conversations: [], renaming: false };
 
   // --- HTTP -----------------------------------------------------------------------------------
   async function api(method, path, body) {
@@ -43,6 +43,12 @@
   }
 
   function renderConversations() {
+    if (state.renaming) return; // redrawn when the rename ends; never under the user's cursor
+    // Keep keyboard focus on the same control across the redraw.
+    const active = document.activeElement;
+    const focusedItem = active && els.conversations.contains(active) ? active.closest("li") : null;
+    const focusedRole = focusedItem ? active.dataset.role : null;
+    const focusedId = focusedItem ? focusedItem.dataset.id : null;
     els.conversations.replaceChildren();
     els.noConversations.hidden = state.conversations.length > 0;
     for (const conversation of state.conversations) {
@@ -53,6 +59,7 @@
       const open = document.createElement("button");
       open.type = "button";
       open.className = "conversation-open";
+      open.dataset.role = "open";
       open.textContent = conversation.title;
       open.title = conversation.title;
       if (conversation.id === state.conversationId) open.setAttribute("aria-current", "true");
@@ -60,17 +67,23 @@
       const rename = document.createElement("button");
       rename.type = "button";
       rename.className = "icon small";
+      rename.dataset.role = "rename";
       rename.textContent = "✎";
       rename.setAttribute("aria-label", `Rename “${conversation.title}”`);
       rename.addEventListener("click", () => startRename(item, conversation));
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "icon small";
-      remove.textContent = "🗑";
+      remove.dataset.role = "delete";
+      remove.textContent = "✕";
       remove.setAttribute("aria-label", `Delete “${conversation.title}”`);
       remove.addEventListener("click", () => deleteConversation(conversation));
       item.append(open, rename, remove);
       els.conversations.append(item);
+      if (conversation.id === focusedId) {
+        const again = item.querySelector(`[data-role="${focusedRole}"]`);
+        if (again) again.focus();
+      }
     }
   }
 
@@ -81,6 +94,7 @@
     input.maxLength = 200;
     input.className = "rename";
     input.setAttribute("aria-label", "New title (Enter saves, Escape cancels)");
+    state.renaming = true;
     item.replaceChildren(input);
     input.focus();
     input.select();
@@ -88,6 +102,7 @@
     const finish = async (save) => {
       if (done) return;
       done = true;
+      state.renaming = false;
       const title = input.value.trim();
       if (save && title && title !== conversation.title) {
         try {
@@ -155,7 +170,7 @@
     els.welcome.hidden = true;
     const article = document.createElement("article");
     article.className = "message user";
-    article.setAttribute("aria-label", "Your question");
+    article.setAttribute("aria-label", "Question");
     const body = document.createElement("div");
     body.className = "body";
     body.textContent = text;
@@ -204,10 +219,9 @@
     if (!view.citations.length) return;
     const heading = document.createElement("h3");
     heading.textContent = "Sources";
-    const list = document.createElement("ol");
-    for (const citation of view.citations) {
+    const list = document.createElement("ul");
+    for (const citation of [...view.citations].sort((a, b) => a.id - b.id)) {
       const item = document.createElement("li");
-      item.value = citation.id;
       const button = document.createElement("button");
       button.type = "button";
       button.className = "source-link";
@@ -266,7 +280,7 @@
     const comment = document.createElement("input");
     comment.type = "text";
     comment.maxLength = 2000;
-    comment.placeholder = "What was wrong or right? (optional, Enter saves)";
+    comment.placeholder = "Comment (optional, Enter saves)";
     comment.setAttribute("aria-label", "Feedback comment");
     comment.hidden = true;
     let rating = feedback ? feedback.rating : null;
@@ -277,7 +291,7 @@
         setStatus("Thanks for the feedback.");
       } catch (error) { setStatus(`Feedback failed: ${error.message}`); }
     };
-    for (const [value, label, text] of [["up", "Helpful", "👍"], ["down", "Not helpful", "👎"]]) {
+    for (const [value, label, text] of [["up", "Helpful", "✓ Helpful"], ["down", "Not helpful", "✗ Not helpful"]]) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "icon small";
@@ -357,7 +371,7 @@
         if (event === "conversation") {
           const isNew = state.conversationId !== data.id;
           state.conversationId = data.id;
-          if (isNew) loadConversations();
+          if (isNew) { els.title.textContent = question; loadConversations(); }
         } else if (event === "delta") {
           view.text += data.text;
           scheduleRender(view);
