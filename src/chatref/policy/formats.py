@@ -42,33 +42,64 @@ def render(report: Report, fmt: str, *, show_passed: bool = False) -> str:
 def print_table(
     report: Report, console: Console, *, show_passed: bool = False, summary_only: bool = False
 ) -> None:
-    shown = [f for f in report.findings if show_passed or f.status is not Status.PASSED]
-    if summary_only:
-        shown = []
-    table = Table(title=f"chatref policy check: {report.target} ({report.profile} profile)",
-                  show_lines=False, expand=False)
-    for column in ("status", "level", "rule", "resource", "where", "what is wrong / how to fix"):
-        table.add_column(column, overflow="fold")
-    for f in shown:
-        advice = f.message if f.status is Status.PASSED else f"{f.message}\nfix: {f.fix}"
-        if f.override_reason:
-            advice += f"\noverride: {f.override_reason}"
-        table.add_row(
-            f"[{_STYLE[f.status]}]{f.status.value}[/]", f.level.value,
-            f"{f.rule_id}\n{f.title}", f.resource, f"{f.file}:{f.start_line}", advice,
-        )
-    if shown:
-        console.print(table)
+    """Per rule, a row of counts; then each finding with where it is and how to fix it."""
+    if not summary_only:
+        _print_rule_table(report, console)
+        shown = [f for f in report.findings if show_passed or f.status is not Status.PASSED]
+        for f in shown:
+            console.print(
+                f"[{_STYLE[f.status]}]{f.status.value.upper()}[/] ({f.level.value}) "
+                f"[bold]{f.rule_id}[/] {f.title}",
+                highlight=False,
+            )
+            console.print(f"    {f.resource}  {f.file}:{f.start_line}", highlight=False)
+            if f.message != f.title:
+                console.print(f"    {f.message}", highlight=False)
+            if f.status is not Status.PASSED:
+                console.print(f"    fix: {f.fix}", highlight=False)
+            if f.override_reason:
+                console.print(f"    override: {f.override_reason}", highlight=False)
     counts = report.counts()
     verdict = "[bold red]FAILED[/]" if report.exit_code else "[bold green]PASSED[/]"
     console.print(
         f"{verdict}  {counts['failed']} blocking, {counts['overridden']} overridden, "
         f"{counts['warning']} advisory, {counts['passed']} passed "
-        f"({report.input_kind}, {report.duration_s:.1f}s)",
+        f"({report.profile} profile, {report.input_kind}, {report.duration_s:.1f}s)",
         highlight=False,
     )
     for note in report.notes:
         console.print(f"note: {note}", highlight=False)
+
+
+def _print_rule_table(report: Report, console: Console) -> None:
+    counts: dict[str, dict[Status, int]] = {}
+    for f in report.findings:
+        if not f.builtin:
+            counts.setdefault(f.rule_id, dict.fromkeys(Status, 0))[f.status] += 1
+    builtin = [f for f in report.findings if f.builtin]
+    table = Table(title=f"chatref policy check: {report.target} ({report.profile})")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    for header in ("pass", "fail", "warn", "ovr"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    for rule_id in sorted(counts):
+        rule = RULES[rule_id]
+        level = rule.level(report.profile)
+        row = counts[rule_id]
+        table.add_row(
+            rule_id, level.value if level else "-",
+            *(f"[{_STYLE[s]}]{row[s]}[/]" if row[s] and s is not Status.PASSED else str(row[s])
+              for s in Status),
+            rule.title,
+        )
+    if builtin:
+        table.add_row(
+            "checkov", "advisory",
+            *(str(sum(1 for f in builtin if f.status is s)) for s in Status),
+            "checkov's built-in Azure checks",
+        )
+    console.print(table)
 
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
