@@ -170,3 +170,38 @@ async def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot be opened"):
         await SqliteConversationStore.open(blocker / "chatref.sqlite")
+
+
+async def test_append_turn_stores_question_and_answer_in_one_write(
+    store: SqliteConversationStore,
+) -> None:
+    answer = await store.append_turn(
+        "alice", "conv-1", question="How?", question_id="q-1",
+        answer=NewAnswer("Like this [1].", "complete", citations=[_citation(1)]),
+        new_title="How?",
+    )
+    messages = await store.get_messages("alice", "conv-1")
+    assert [(m.id, m.role, m.seq) for m in messages] == [
+        ("q-1", "user", 1), (answer.id, "assistant", 2)]
+    assert messages[1].citations == (_citation(1),)
+    assert (await store.get_conversation("alice", "conv-1")).title == "How?"
+    await store.append_turn("alice", "conv-1", question="And?", question_id="q-2",
+                            answer=NewAnswer("More.", "extractive"))
+    assert [m.seq for m in await store.get_messages("alice", "conv-1")] == [1, 2, 3, 4]
+
+
+async def test_append_turn_to_an_unknown_conversation_writes_nothing(
+    store: SqliteConversationStore, tmp_path: Path,
+) -> None:
+    with pytest.raises(NotFoundError):
+        await store.append_turn("alice", "nope", question="q", question_id="q-1",
+                                answer=NewAnswer("a", "complete"))
+    other = await store.create_conversation("bob", "bob's")
+    with pytest.raises(NotFoundError):
+        await store.append_turn("alice", other.id, question="q", question_id="q-1",
+                                answer=NewAnswer("a", "complete"))
+    conn = sqlite3.connect(tmp_path / "db" / "chatref.sqlite")
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone() == (0,)
+    finally:
+        conn.close()

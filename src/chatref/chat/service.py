@@ -3,7 +3,8 @@
 1 load the conversation; 2 rewrite the question into a standalone query (with a model and some
 history; otherwise the question itself); 3 retrieve passages; 4 compose the prompt; 5 generate,
 streaming (no model, or no endpoint answering: an extractive answer); 6 stream deltas and
-citations, persist the turn, report it to the observer.
+citations, persist the turn (question and answer in one durable write, before ``TurnDone``),
+report it to the observer.
 
 ``start_turn`` does everything that can fail because of the request (bad input, unknown
 conversation, index down) before anything is streamed, so the web layer can still answer 4xx/5xx.
@@ -20,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,6 +50,7 @@ from chatref.store.types import (
     NewAnswer,
     StoredCitation,
     StoredMessage,
+    new_id,
 )
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,10 @@ class _Draft:
         return "".join(self.parts)
 
 
+async def _awaited(awaitable: Awaitable[StoredMessage]) -> StoredMessage:
+    return await awaitable
+
+
 @contextlib.asynccontextmanager
 async def _closing(stream: AsyncIterator[ModelEvent]) -> AsyncIterator[None]:
     """Close the model's stream (and its HTTP response) however the loop over it ends."""
@@ -155,6 +161,7 @@ class ChatTurn:
         prompt: list[ChatMessage],
         conversation_id: str | None,
         user_message_id: str | None,
+        new_title: str | None,
         started_at: float,
     ) -> None:
         self._service = service
@@ -165,6 +172,7 @@ class ChatTurn:
         self.prompt = prompt
         self.conversation_id = conversation_id
         self.user_message_id = user_message_id
+        self.new_title = new_title
         self._started_at = started_at
 
     async def events(self) -> AsyncIterator[TurnEvent]:
@@ -322,7 +330,7 @@ class ChatService:
         return last.content.strip()
 
     async def start_turn(self, request: ChatRequest) -> ChatTurn:
-        """Validate, load history, rewrite, retrieve, compose and store the question."""
+        """Validate, load history, rewrite, retrieve and compose the prompt."""
         started_at = time.perf_counter()
         question = self.validate(request.messages)
         if request.conversation_id is not None:
@@ -339,20 +347,18 @@ class ChatService:
         )
         conversation_id = request.conversation_id
         user_message_id: str | None = None
+        new_title: str | None = None
         if request.persist:
+            # Ids are chosen now; the question is stored with its answer, in one write, when the
+            # turn ends (nothing touches the disk before the first token).
+            user_message_id = new_id()
             if conversation_id is None:
-                conversation = await self.store.create_conversation(
-                    request.user_id, _title(question)
-                )
-                conversation_id = conversation.id
-            stored_question = await self.store.append_user_message(
-                request.user_id, conversation_id, question
-            )
-            user_message_id = stored_question.id
+                conversation_id = new_id()
+                new_title = _title(question)
         return ChatTurn(
             self, request, question=question, query=query, passages=passages, prompt=prompt,
             conversation_id=conversation_id, user_message_id=user_message_id,
-            started_at=started_at,
+            new_title=new_title, started_at=started_at,
         )
 
     async def answer(self, request: ChatRequest) -> Answer:
@@ -407,27 +413,32 @@ class ChatService:
         self, turn: ChatTurn, draft: _Draft, citations: Sequence[Citation]
     ) -> str | None:
         self._observe(turn, draft)
-        if turn.conversation_id is None or not turn.request.persist:
+        if not turn.request.persist:
             return None
-        stored = await self.store.append_answer(
-            turn.request.user_id, turn.conversation_id,
-            self._new_answer(draft, citations, turn._usage(draft)),
+        stored = await self._append_turn(
+            turn, self._new_answer(draft, citations, turn._usage(draft))
         )
         return stored.id
+
+    def _append_turn(self, turn: ChatTurn, answer: NewAnswer) -> Awaitable[StoredMessage]:
+        if turn.conversation_id is None or turn.user_message_id is None:
+            raise RuntimeError("a persisted turn always has its ids")
+        return self.store.append_turn(
+            turn.request.user_id, turn.conversation_id, question=turn.question,
+            question_id=turn.user_message_id, answer=answer, new_title=turn.new_title,
+        )
 
     def _persist_in_background(self, turn: ChatTurn, draft: _Draft) -> None:
         """Store a stopped answer without awaiting: the caller is being cancelled or closed."""
         self._observe(turn, draft)
-        if turn.conversation_id is None or not turn.request.persist:
+        if not turn.request.persist:
             return
         answer = self._new_answer(draft, turn._citations(draft), turn._usage(draft))
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # closed outside a loop (interpreter shutdown): nothing to do
             return
-        task = loop.create_task(
-            self.store.append_answer(turn.request.user_id, turn.conversation_id, answer)
-        )
+        task = loop.create_task(_awaited(self._append_turn(turn, answer)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

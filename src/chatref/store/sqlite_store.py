@@ -1,14 +1,16 @@
 """The embedded conversation store: one SQLite file in WAL mode.
 
 Durability: ``synchronous=FULL`` makes every commit fsync the write-ahead log, so a write whose
-coroutine has returned survives ``kill -9`` of the server (and a power cut). One connection lives
-on one dedicated thread; every call hops to it, so the event loop never waits on the disk and
-SQLite sees one writer. A write already handed to that thread completes even if the awaiting task
-is cancelled (a client that disconnects mid-answer still gets its partial answer stored).
+coroutine has returned survives ``kill -9`` of the server (and a power cut). The writer connection
+lives on one dedicated thread, so the event loop never waits on the disk and SQLite sees one
+writer; reads use a second connection on a second thread, so they never queue behind an fsync
+(WAL lets them run beside the writer). A write already handed to its thread completes even if the
+awaiting task is cancelled (a client that disconnects mid-answer still gets its answer stored).
 
 >>> store = await SqliteConversationStore.open(Path("data/chatref.sqlite"))
 >>> conversation = await store.create_conversation("local", "Key rotation")
->>> await store.append_user_message("local", conversation.id, "How do I rotate keys?")
+>>> await store.append_turn("local", conversation.id, question="How do I rotate keys?",
+...                         question_id=new_id(), answer=NewAnswer("Monthly [1].", "complete"))
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import asyncio
 import dataclasses
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +35,7 @@ from chatref.store.types import (
     StoredCitation,
     StoredFeedback,
     StoredMessage,
+    new_id,
 )
 
 T = TypeVar("T")
@@ -44,22 +46,24 @@ _CONVERSATION_COLUMNS = (
 )
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
 class SqliteConversationStore:
     """Conversations, messages, citations and feedback in one SQLite file."""
 
-    def __init__(self, path: Path, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, executor: ThreadPoolExecutor, conn: sqlite3.Connection,
+        reader_executor: ThreadPoolExecutor, reader_conn: sqlite3.Connection,
+    ) -> None:
         self.path = path
         self._executor = executor
         self._conn = conn
+        self._reader_executor = reader_executor
+        self._reader_conn = reader_conn
 
     @classmethod
     async def open(cls, path: Path) -> SqliteConversationStore:
         """Open (creating and migrating if needed) the database at ``path``."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatref-store")
+        reader_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatref-store-r")
 
         def connect() -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,25 +77,48 @@ class SqliteConversationStore:
             migrate(conn)
             return conn
 
+        def connect_reader() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            return conn
+
         loop = asyncio.get_running_loop()
         try:
             conn = await loop.run_in_executor(executor, connect)
+            reader_conn = await loop.run_in_executor(reader_executor, connect_reader)
         except (sqlite3.Error, OSError) as exc:
             executor.shutdown(wait=False)
+            reader_executor.shutdown(wait=False)
             raise StoreError(f"conversation store {path} cannot be opened: {exc}") from exc
         except BaseException:
             executor.shutdown(wait=False)
+            reader_executor.shutdown(wait=False)
             raise
-        return cls(path, executor, conn)
+        return cls(path, executor, conn, reader_executor, reader_conn)
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, read: bool = False) -> T:
+        conn = self._reader_conn if read else self._conn
+
         def call() -> T:
             try:
-                return fn(self._conn)
+                return fn(conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"conversation store {self.path}: {exc}") from exc
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        executor = self._reader_executor if read else self._executor
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one read transaction (a consistent snapshot)."""
+
+        def snapshot(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("ROLLBACK")
+
+        return await self._run(snapshot, read=True)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def transaction(conn: sqlite3.Connection) -> T:
@@ -131,7 +158,7 @@ class SqliteConversationStore:
     async def create_conversation(self, user_id: str, title: str) -> Conversation:
         def create(conn: sqlite3.Connection) -> Conversation:
             now = time.time()
-            conversation_id = _new_id()
+            conversation_id = new_id()
             conn.execute(
                 "INSERT INTO conversations (id, user_id, title, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -152,10 +179,10 @@ class SqliteConversationStore:
             ).fetchall()
             return [self._conversation(row) for row in rows]
 
-        return await self._run(list_)
+        return await self._read(list_)
 
     async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation:
-        return await self._run(
+        return await self._read(
             lambda conn: self._fetch_conversation(conn, user_id, conversation_id)
         )
 
@@ -184,10 +211,10 @@ class SqliteConversationStore:
     def _insert_message(
         conn: sqlite3.Connection, conversation_id: str, role: MessageRole, content: str,
         status: MessageStatus, finish_reason: str | None = None, model: str | None = None,
-        prompt_tokens: int = 0, completion_tokens: int = 0,
+        prompt_tokens: int = 0, completion_tokens: int = 0, message_id: str | None = None,
     ) -> StoredMessage:
         now = time.time()
-        message_id = _new_id()
+        message_id = message_id or new_id()
         (seq,) = conn.execute(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
             (conversation_id,),
@@ -215,22 +242,54 @@ class SqliteConversationStore:
 
         return await self._write(append)
 
+    @classmethod
+    def _insert_answer(
+        cls, conn: sqlite3.Connection, conversation_id: str, answer: NewAnswer
+    ) -> StoredMessage:
+        message = cls._insert_message(
+            conn, conversation_id, "assistant", answer.content, answer.status,
+            answer.finish_reason, answer.model, answer.prompt_tokens, answer.completion_tokens,
+        )
+        conn.executemany(
+            "INSERT INTO citations (message_id, number, chunk_id, doc_id, source, title, page,"
+            " section, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(message.id, c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,
+              c.section, c.text) for c in answer.citations],
+        )
+        return dataclasses.replace(message, citations=tuple(answer.citations))
+
     async def append_answer(
         self, user_id: str, conversation_id: str, answer: NewAnswer
     ) -> StoredMessage:
         def append(conn: sqlite3.Connection) -> StoredMessage:
             self._fetch_conversation(conn, user_id, conversation_id)
-            message = self._insert_message(
-                conn, conversation_id, "assistant", answer.content, answer.status,
-                answer.finish_reason, answer.model, answer.prompt_tokens, answer.completion_tokens,
-            )
-            conn.executemany(
-                "INSERT INTO citations (message_id, number, chunk_id, doc_id, source, title, page,"
-                " section, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(message.id, c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,
-                  c.section, c.text) for c in answer.citations],
-            )
-            return dataclasses.replace(message, citations=tuple(answer.citations))
+            return self._insert_answer(conn, conversation_id, answer)
+
+        return await self._write(append)
+
+    async def append_turn(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        question: str,
+        question_id: str,
+        answer: NewAnswer,
+        new_title: str | None = None,
+    ) -> StoredMessage:
+        def append(conn: sqlite3.Connection) -> StoredMessage:
+            if new_title is not None:
+                now = time.time()
+                conn.execute(
+                    "INSERT INTO conversations (id, user_id, title, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (conversation_id, user_id, new_title, now, now),
+                )
+            else:
+                self._fetch_conversation(conn, user_id, conversation_id)
+            self._insert_message(conn, conversation_id, "user", question, "complete",
+                                 message_id=question_id)
+            return self._insert_answer(conn, conversation_id, answer)
 
         return await self._write(append)
 
@@ -268,7 +327,7 @@ class SqliteConversationStore:
                 for row in rows
             ]
 
-        return await self._run(get)
+        return await self._read(get)
 
     # --- feedback -------------------------------------------------------------------------
 
@@ -311,6 +370,8 @@ class SqliteConversationStore:
 
     async def aclose(self) -> None:
         try:
+            await self._run(lambda conn: conn.close(), read=True)
             await self._run(lambda conn: conn.close())
         finally:
+            self._reader_executor.shutdown(wait=True)
             self._executor.shutdown(wait=True)

@@ -7,6 +7,7 @@ production implementation. Rows here are what is stored; the HTTP API has its ow
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -17,6 +18,11 @@ MessageRole = Literal["user", "assistant"]
 # filtered: the model's content filter refused.
 MessageStatus = Literal["complete", "extractive", "stopped", "error", "filtered"]
 Rating = Literal["up", "down"]
+
+
+def new_id() -> str:
+    """A new conversation or message id (random, 32 hex digits)."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,23 @@ class ConversationStore(Protocol):
     async def append_answer(
         self, user_id: str, conversation_id: str, answer: NewAnswer
     ) -> StoredMessage: ...
+
+    async def append_turn(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        question: str,
+        question_id: str,
+        answer: NewAnswer,
+        new_title: str | None = None,
+    ) -> StoredMessage:
+        """Store a question and its answer in one durable write; return the stored answer.
+
+        With ``new_title`` the conversation is created (with ``conversation_id``) in the same
+        write; without it, it must exist.
+        """
+        ...
 
     async def set_feedback(
         self, user_id: str, message_id: str, rating: Rating, comment: str | None
