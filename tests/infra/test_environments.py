@@ -12,7 +12,7 @@ from hcl2.utils import SerializationOptions
 
 from scripts import tfdocs
 from scripts.tfvalidate import Schema, load_module_dir, validate_tree
-from tests.conftest import SHARED
+from tests.conftest import REPO_ROOT, SHARED
 from tests.infra.conftest import INFRA
 
 PROD = INFRA / "environments" / "prod"
@@ -230,3 +230,11 @@ def test_dev_opts_out_in_one_place() -> None:
                 assert str(call[arg]).startswith("${local.basic."), f"module.{name}.{arg}"
     assert "network" not in calls and "private_endpoint" not in calls
     assert calls["app_service"]["entra_client_id"] == "${var.entra_client_id}"  # Easy Auth stays
+
+
+def test_docs_map_every_line_of_the_production_guide() -> None:
+    guide = (SHARED / "seed" / "production-guide.md").read_text(encoding="utf-8")
+    doc = (REPO_ROOT / "docs" / "production.md").read_text(encoding="utf-8").lower()
+    bullets = re.findall(r"^\s*- \*\*(.+?)\*\*", guide, re.MULTILINE)
+    assert len(bullets) > 30
+    assert [b for b in bullets if b.lower() not in doc] == []
