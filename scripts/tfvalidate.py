@@ -9,7 +9,11 @@ this script does statically what `terraform validate` would do with the azurerm 
 - required arguments and required blocks are present (a ``dynamic`` block counts);
 - nothing deprecated is used;
 - every module call passes only variables the module declares, and every required one;
-- every variable has a type and a description, every output a value;
+- literal values convert to the argument's type (``"yes"`` is no bool, a list is no string);
+- every variable has a type and a description, every output a value; names are unique;
+- ``each``/``count.index`` appear only with ``for_each``/``count``;
+- tfvars files (``*.tfvars``, ``*.tfvars.example``) set only declared variables, and all
+  required ones;
 - every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
   ``data.azurerm_t.n.attr``) points at something that exists.
 
@@ -167,10 +171,16 @@ def load_module_dir(path: Path) -> ModuleDir:
 
 
 def _collect(mod: ModuleDir, doc: dict[str, Any], tf: Path) -> None:
+    def duplicate(address: str) -> None:
+        mod.parse_errors.append(Finding(str(tf), address, "duplicate",
+                                        f"{address} is declared more than once"))
+
     for kind, entries in _body_items(doc):
         for entry in entries:
             if kind == "locals":
                 for name, value in _body_items(entry):
+                    if name in mod.locals:
+                        duplicate(f"local.{name}")
                     mod.locals[name] = (value, tf)
                 continue
             if kind in ("resource", "data"):
@@ -179,13 +189,18 @@ def _collect(mod: ModuleDir, doc: dict[str, Any], tf: Path) -> None:
                         labels = (_unquote(rtype), _unquote(rname))
                         blk = Block(kind, labels, body, tf)
                         target = mod.resources if kind == "resource" else mod.data
+                        if labels in target:
+                            duplicate(blk.address)
                         target[labels] = blk
                 continue
             if kind in ("module", "variable", "output"):
                 for name, body in _body_items(entry):
                     blk = Block(kind, (_unquote(name),), body, tf)
-                    {"module": mod.modules, "variable": mod.variables,
-                     "output": mod.outputs}[kind][blk.labels[0]] = blk
+                    table = {"module": mod.modules, "variable": mod.variables,
+                             "output": mod.outputs}[kind]
+                    if blk.labels[0] in table:
+                        duplicate(blk.address)
+                    table[blk.labels[0]] = blk
                 continue
             mod.others.append(Block(kind, (), entry, tf))
 
@@ -268,6 +283,10 @@ _REF = re.compile(
 )
 
 
+_EACH = re.compile(r"(?<![\w.])each\.(?:key|value)\b")
+_COUNT = re.compile(r"(?<![\w.])count\.index\b")
+
+
 @dataclass(frozen=True)
 class Reference:
     root: str
@@ -342,6 +361,9 @@ def check_body(
         if key in attributes:
             present_attrs.add(key)
             _check_attr_flags(key, attributes[key], where, emit)
+            problem = type_problem(value, attributes[key].get("type"))
+            if problem:
+                emit(where, "type", f"argument {key!r}: {problem}")
         elif key in block_types:
             emit(where, "syntax", f"{key!r} is a block: write `{key} {{ ... }}`, not `{key} =`")
             present_blocks[key] = present_blocks.get(key, 0) + 1
@@ -358,6 +380,68 @@ def check_body(
         max_items = spec.get("max_items", 0)
         if max_items and count > max_items and name in present_blocks:
             emit(where, "max_items", f"block {name!r} appears {count} times, at most {max_items}")
+
+
+def _is_literal_string(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith('"') and "${" not in value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"the string {value}"
+
+
+def type_problem(value: Any, typ: Any) -> str | None:
+    """Why a literal value cannot convert to a schema type, or None (expressions are not judged).
+
+    Terraform converts "true"/"false" to bool and numeric strings to number, and any primitive
+    to string; collections never convert to primitives, nor primitives to collections.
+    """
+    if isinstance(value, str) and not _is_literal_string(value):
+        return None  # an expression or a template: known only at plan time
+    if typ == "string":
+        if isinstance(value, list | dict):
+            return f"expected a string, got {_describe(value)}"
+        return None
+    if typ == "bool":
+        if isinstance(value, bool):
+            return None
+        if _is_literal_string(value) and value[1:-1] in ("true", "false"):
+            return None
+        return f"expected a bool, got {_describe(value)}"
+    if typ == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        if _is_literal_string(value):
+            try:
+                float(value[1:-1])
+            except ValueError:
+                pass
+            else:
+                return None
+        return f"expected a number, got {_describe(value)}"
+    if isinstance(typ, list) and len(typ) == 2 and typ[0] in ("list", "set", "map"):
+        kind, element = typ
+        if kind == "map":
+            if not isinstance(value, dict):
+                return f"expected a map, got {_describe(value)}"
+            items = [v for k, v in value.items() if not str(k).startswith("__")]
+        else:
+            if not isinstance(value, list):
+                return f"expected a {kind}, got {_describe(value)}"
+            items = value
+        for item in items:
+            problem = type_problem(item, element)
+            if problem:
+                return f"an element: {problem}"
+    return None
 
 
 def _check_attr_flags(name: str, attr: dict[str, Any], where: str, emit: Any) -> None:
@@ -467,6 +551,14 @@ def validate_module_dir(
             if "default" not in var.body and var_name not in passed:
                 emit(call.address, "module", f"required variable {var_name!r} is not passed")
 
+    # each.* and count.index need for_each and count
+    for blk in (*mod.resources.values(), *mod.data.values(), *mod.modules.values()):
+        code = " ".join(_code_of(t) for t in _strings(blk.body))
+        if _EACH.search(code) and "for_each" not in blk.body:
+            emitter(blk.file)(blk.address, "reference", "each.* is used without for_each")
+        if _COUNT.search(code) and "count" not in blk.body:
+            emitter(blk.file)(blk.address, "reference", "count.index is used without count")
+
     # references
     for (address, file), value in _all_values(mod):
         emit = emitter(file)
@@ -528,6 +620,74 @@ def _check_attribute(spec: dict[str, Any] | None, address: str, attr: str) -> st
     return f"{address} has no attribute {attr!r}"
 
 
+def validate_tfvars(path: Path, mod: ModuleDir) -> list[Finding]:
+    """A tfvars file sets only declared variables, and every variable without a default."""
+    findings: list[Finding] = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            values = hcl2.load(handle, serialization_options=_OPTIONS)
+    except Exception as exc:  # the parser raises several unrelated types
+        return [Finding(str(path), "-", "parse", f"not valid HCL: {exc}")]
+    names = {k for k, _ in _body_items(values)}
+    for name in sorted(names - mod.variables.keys()):
+        findings.append(Finding(str(path), name, "tfvars", f"{name!r} is not a declared variable"))
+    for name, var in sorted(mod.variables.items()):
+        if "default" not in var.body and name not in names:
+            findings.append(Finding(str(path), name, "tfvars",
+                                    f"required variable {name!r} has no value here"))
+    return findings
+
+
+_ASSIGN = re.compile(r"^(\s*)([\w\"\-.]+)(\s*)=(?![=>])(.*)$")
+
+
+def fmt_problems(path: Path) -> list[Finding]:
+    """The layout rules of `terraform fmt` that matter in review (a heuristic, not the real one).
+
+    Two-space indentation, no tabs, no trailing blanks, a final newline, and the `=` of
+    consecutive single-line arguments at one indentation aligned one column after the longest
+    name (an argument whose value opens a multi-line bracket is not aligned, as fmt does).
+    """
+    findings: list[Finding] = []
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+
+    def emit(number: int, message: str) -> None:
+        findings.append(Finding(str(path), f"line {number}", "fmt", message))
+
+    if text and not text.endswith("\n"):
+        emit(len(lines), "no newline at the end of the file")
+    group: list[tuple[int, re.Match[str]]] = []
+
+    def flush() -> None:
+        if group:
+            width = max(len(m.group(2)) for _, m in group)
+            for number, m in group:
+                if len(m.group(2)) + len(m.group(3)) != width + 1:
+                    emit(number, f"`=` of {m.group(2)!r} is not aligned with its neighbours")
+            group.clear()
+
+    for index, line in enumerate(lines, start=1):
+        if "\t" in line:
+            emit(index, "tab character")
+        if line != line.rstrip():
+            emit(index, "trailing whitespace")
+        indent = len(line) - len(line.lstrip(" "))
+        if line.strip() and indent % 2:
+            emit(index, "indentation is not a multiple of two spaces")
+        match = _ASSIGN.match(line)
+        multi_line = bool(match) and match is not None and match.group(4).strip().endswith(
+            ("{", "[", "("))
+        if match and not multi_line and line.lstrip()[0] not in "#/":
+            if group and group[0][1].group(1) != match.group(1):
+                flush()
+            group.append((index, match))
+        else:
+            flush()
+    flush()
+    return findings
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -548,6 +708,8 @@ def validate_tree(root: Path, schema: Schema) -> list[Finding]:
         mod = loaded.get(resolved) or load_module_dir(resolved)
         loaded[resolved] = mod
         findings.extend(validate_module_dir(mod, schema, loaded))
+        for tfvars in sorted(resolved.glob("*.tfvars*")):
+            findings.extend(validate_tfvars(tfvars, mod))
     return findings
 
 
@@ -556,6 +718,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, default=[REPO_ROOT / "infra"])
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
     parser.add_argument("--json", action="store_true", help="findings as a JSON list")
+    parser.add_argument("--fmt", action="store_true",
+                        help="also check terraform fmt layout (a heuristic; CI runs the real one)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         schema = Schema.load(args.schema)
@@ -570,6 +734,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             return 2
         checked += len(module_dirs(path))
         findings.extend(validate_tree(path, schema))
+        if args.fmt:
+            for tf in sorted(path.rglob("*.tf") if path.is_dir() else [path]):
+                findings.extend(fmt_problems(tf))
     if args.json:
         print(json.dumps([asdict(f) for f in findings], indent=2))
     else:

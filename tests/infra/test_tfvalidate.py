@@ -351,3 +351,121 @@ def test_cli_exit_status(
     assert main([str(tmp_path / "bad"), "--schema", str(SCHEMA_PATH), "--json"]) == 1
     assert '"code": "type"' in capsys.readouterr().out
     assert main([str(tmp_path / "missing"), "--schema", str(SCHEMA_PATH)]) == 2
+
+
+def test_literal_values_must_convert_to_the_argument_type(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+variable "enabled" {
+  type        = bool
+  description = "An expression is not judged."
+}
+
+resource "azurerm_search_service" "s" {
+  name                          = "s"
+  location                      = "westeurope"
+  resource_group_name           = "rg"
+  sku                           = ["standard"]
+  replica_count                 = "three"
+  partition_count               = "2"
+  local_authentication_enabled  = "yes"
+  public_network_access_enabled = var.enabled
+  allowed_ips                   = "1.2.3.4"
+  tags                          = { owner = ["a"] }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("type", "argument 'sku': expected a string, got a list"),
+        ("type", "argument 'replica_count': expected a number, got the string \"three\""),
+        ("type", "argument 'local_authentication_enabled': expected a bool, "
+                 "got the string \"yes\""),
+        ("type", "argument 'allowed_ips': expected a set, got the string \"1.2.3.4\""),
+        ("type", "argument 'tags': an element: expected a string, got a list"),
+    ]
+
+
+def test_each_and_count_need_for_each_and_count(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_resource_group" "a" {
+  name     = "rg-${each.key}"
+  location = "westeurope"
+}
+
+resource "azurerm_resource_group" "b" {
+  name     = "rg-${count.index}"
+  location = "westeurope"
+}
+
+resource "azurerm_resource_group" "c" {
+  count    = 2
+  name     = "rg-${count.index}"
+  location = "westeurope"
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("reference", "each.* is used without for_each"),
+        ("reference", "count.index is used without count"),
+    ]
+
+
+def test_duplicate_declarations(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("a.tf", RG)
+    write_tf("b.tf", RG + 'variable "x" {\n  type        = string\n  description = "x"\n}\n')
+    write_tf("c.tf", 'variable "x" {\n  type        = string\n  description = "x"\n}\n')
+    assert sorted(codes(run(tmp_path, schema))) == [
+        ("duplicate", "azurerm_resource_group.this is declared more than once"),
+        ("duplicate", "variable.x is declared more than once"),
+    ]
+
+
+def test_tfvars_set_declared_and_required_variables(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("variables.tf", """
+variable "owner" {
+  type        = string
+  description = "Required."
+}
+
+variable "size" {
+  type        = number
+  description = "Optional."
+  default     = 1
+}
+""")
+    write_tf("terraform.tfvars.example", 'size   = 2\ncolour = "red"\n')
+    assert codes(run(tmp_path, schema)) == [
+        ("tfvars", "'colour' is not a declared variable"),
+        ("tfvars", "required variable 'owner' has no value here"),
+    ]
+
+
+def test_fmt_heuristic_flags_misaligned_arguments(tmp_path: Path, write_tf: WriteTf) -> None:
+    from scripts.tfvalidate import fmt_problems
+
+    path = write_tf("main.tf", """resource "azurerm_resource_group" "this" {
+  name = "rg"
+  location   = "westeurope"
+  tags = {
+    a = "b"
+  }
+   managed_by = "x"\t
+}""")
+    messages = [(f.address, f.message) for f in fmt_problems(path)]
+    assert ("line 2", "`=` of 'name' is not aligned with its neighbours") in messages
+    assert ("line 3", "`=` of 'location' is not aligned with its neighbours") in messages
+    assert ("line 7", "indentation is not a multiple of two spaces") in messages
+    assert ("line 7", "tab character") in messages
+    assert ("line 8", "no newline at the end of the file") in messages
+    assert not any(address == "line 4" for address, _ in messages)  # multi-line value
+
+
+def test_infra_follows_the_fmt_layout() -> None:
+    from scripts.tfvalidate import fmt_problems
+    from tests.infra.conftest import INFRA
+
+    problems = [str(f) for tf in sorted(INFRA.rglob("*.tf")) for f in fmt_problems(tf)]
+    assert problems == []
