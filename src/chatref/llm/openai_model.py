@@ -39,28 +39,30 @@ _NO_KEY = "no-key"  # OpenAI-compatible servers that need none still get a non-e
 
 
 class _EntraTokenProvider:
-    """Bearer tokens from DefaultAzureCredential; ``refresh`` drops the cached token.
+    """Bearer tokens from DefaultAzureCredential; ``refresh`` starts over with a new credential.
 
     The synchronous credential is used (through a worker thread) because azure-identity's async
-    credentials need aiohttp; tokens are cached, so the thread hop is rare work.
+    credentials need aiohttp; tokens are cached, so the thread hop is rare work. A refresh
+    builds a new credential because the old one's token cache would hand back the same token.
     """
 
     def __init__(self, client_id: str | None) -> None:
-        from azure.identity import DefaultAzureCredential
+        self._client_id = client_id
+        self._credential, self._provider = self._new()
 
-        self._credential = DefaultAzureCredential(managed_identity_client_id=client_id)
-        self._provider = self._new_provider()
+    def _new(self) -> tuple[Any, Callable[[], str]]:
+        from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 
-    def _new_provider(self) -> Callable[[], str]:
-        from azure.identity import get_bearer_token_provider
-
-        return get_bearer_token_provider(self._credential, COGNITIVE_SERVICES_SCOPE)
+        credential = DefaultAzureCredential(managed_identity_client_id=self._client_id)
+        return credential, get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)
 
     async def __call__(self) -> str:
         return await asyncio.to_thread(self._provider)
 
     def refresh(self) -> None:
-        self._provider = self._new_provider()
+        old = self._credential
+        self._credential, self._provider = self._new()
+        old.close()
 
     async def aclose(self) -> None:
         self._credential.close()

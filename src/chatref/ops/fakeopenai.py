@@ -17,7 +17,9 @@ regions from it. Example::
 
 Admin HTTP API (for a fake running in another process): ``GET /_fake/requests``,
 ``POST /_fake/default`` (a Behaviour as JSON), ``POST /_fake/enqueue`` (a Behaviour or a list),
-``POST /_fake/reset``, ``GET /_fake/health``.
+``POST /_fake/reset``, ``GET /_fake/health``. ``GET /_fake/msi/token`` plays App Service's
+managed-identity endpoint: point ``IDENTITY_ENDPOINT`` at it (with any ``IDENTITY_HEADER``) and
+``DefaultAzureCredential`` gets tokens ``fake-entra-token-1``, ``-2``, ... from it.
 """
 
 from __future__ import annotations
@@ -155,6 +157,8 @@ class FakeOpenAIState:
     def __init__(self, *, answer: str, tokens_per_s: float | None, api_key: str | None,
                  deployments: set[str] | None, upstream: Upstream | None = None) -> None:
         self.upstream = upstream
+        self.tokens_issued = 0
+        self.token_requests: list[str] = []
         self.answer = answer
         self.tokens_per_s = tokens_per_s
         self.api_key = api_key
@@ -177,6 +181,8 @@ class FakeOpenAIState:
             self._default = Behaviour()
             self._queue.clear()
             self._requests.clear()
+            self.tokens_issued = 0
+            self.token_requests.clear()
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -254,7 +260,8 @@ class FakeOpenAIApp:
         method: str = scope["method"]
         raw = await _read_body(receive)
         if path.startswith("/_fake/"):
-            await self._admin(method, path, raw, send)
+            query = scope.get("query_string", b"").decode("latin-1")
+            await self._admin(method, path, query, raw, send)
             return
         azure = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
         upstream = self.state.upstream
@@ -385,11 +392,19 @@ class FakeOpenAIApp:
         await event("[DONE]")
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _admin(self, method: str, path: str, raw: bytes, send: Send) -> None:
+    async def _admin(self, method: str, path: str, query: str, raw: bytes, send: Send) -> None:
         state = self.state
         try:
             if path == "/_fake/health":
                 await _send_json(send, 200, {"status": "ok"})
+            elif path == "/_fake/msi/token":
+                # App Service's managed-identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER)
+                state.tokens_issued += 1
+                state.token_requests.append(query)
+                await _send_json(send, 200, {
+                    "access_token": f"fake-entra-token-{state.tokens_issued}",
+                    "expires_on": str(int(time.time()) + 3600), "token_type": "Bearer",
+                    "resource": "https://cognitiveservices.azure.com"})
             elif path == "/_fake/requests" and method == "GET":
                 await _send_json(send, 200, {"requests": [
                     {"method": r.method, "path": r.path, "query": r.query, "headers": r.headers,
