@@ -78,11 +78,11 @@ def _print_rule_table(report: Report, console: Console) -> None:
             counts.setdefault(f.rule_id, dict.fromkeys(Status, 0))[f.status] += 1
     builtin = [f for f in report.findings if f.builtin]
     table = Table(title=f"chatref policy check: {report.target} ({report.profile})")
-    table.add_column("rule", no_wrap=True)
-    table.add_column("level", no_wrap=True)
+    table.add_column("rule", no_wrap=True, min_width=15)
+    table.add_column("level", no_wrap=True, min_width=8)
     for header in ("pass", "fail", "warn", "ovr"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("title", no_wrap=True, overflow="ellipsis")
+        table.add_column(header, justify="right", no_wrap=True, min_width=4)
+    table.add_column("title", ratio=1)
     for rule_id in sorted(counts):
         rule = RULES[rule_id]
         level = rule.level(report.profile)
