@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--chats-per-worker", type=int, default=3)
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="the fake's pace")
     parser.add_argument("--answer-words", type=int, default=60)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run chatref under cProfile and write its stats here")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     answer = " ".join(f"word{n}" for n in range(args.answer_words - 1)) + " [1]."
@@ -166,9 +169,12 @@ def main() -> None:
         sources = [p for p in (REPO / "docs", REPO / "README.md") if p.exists()]
         subprocess.run([str(bin_dir / "chatref"), "ingest", "--json", *map(str, sources)],
                        env=env, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
-        server = subprocess.Popen(
-            [str(bin_dir / "chatref"), "serve", "--port", str(chatref_port),
-             "--log-level", "warning"], env=env, cwd=REPO, stderr=subprocess.DEVNULL)
+        command = [str(bin_dir / "chatref"), "serve", "--port", str(chatref_port),
+                   "--log-level", "warning"]
+        if args.profile:
+            command = [sys.executable, "-m", "cProfile", "-o", str(args.profile.resolve()),
+                       *command]
+        server = subprocess.Popen(command, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
         try:
             fake_base = f"http://127.0.0.1:{fake_port}"
             chatref_base = f"http://127.0.0.1:{chatref_port}"
@@ -215,7 +221,8 @@ def main() -> None:
                 print(json.dumps({k: round(v, 1) if isinstance(v, float) else v
                                   for k, v in row.items()}), flush=True)
         finally:
-            server.terminate()
+            # SIGINT: uvicorn shuts down, then cProfile (with --profile) still writes its stats
+            server.send_signal(signal.SIGINT)
             fake.terminate()
             server.wait(timeout=20)
             fake.wait(timeout=20)

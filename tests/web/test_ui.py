@@ -170,9 +170,10 @@ async def test_stop_ends_a_streaming_answer(
     await expect(page.get_by_role("button", name="Send")).to_be_visible()
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         deadline = time.monotonic() + 10
-        while True:
-            conversation = (await http.get("/api/conversations")).json()["conversations"][0]
-            if conversation["message_count"] == 2:
+        while True:  # the stopped turn is stored once the server notices the hang-up
+            listed = (await http.get("/api/conversations")).json()["conversations"]
+            if listed and listed[0]["message_count"] == 2:
+                conversation = listed[0]
                 break
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)

@@ -371,7 +371,7 @@
         if (event === "conversation") {
           const isNew = state.conversationId !== data.id;
           state.conversationId = data.id;
-          if (isNew) { els.title.textContent = question; loadConversations(); }
+          if (isNew) els.title.textContent = question; // listed once the turn is stored
         } else if (event === "delta") {
           view.text += data.text;
           scheduleRender(view);
@@ -397,6 +397,8 @@
       finishAnswer(view, status, null);
       if (status === "stopped") setStatus("Stopped.");
       loadConversations();
+      // A stopped turn is stored when the server notices the hang-up: list it a moment later.
+      if (status === "stopped") setTimeout(loadConversations, 750);
       els.question.focus();
     }
   }
