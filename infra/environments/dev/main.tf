@@ -33,6 +33,7 @@ locals {
     autoscale_enabled             = false # Basic plans do not autoscale
     staging_slot_enabled          = false # deployment slots need Standard or higher
     vnet_route_all_enabled        = false
+    ip_restriction_default_action = "Allow" # the basic app is reached over the internet
     log_retention_days            = 30
     create_dashboard              = false
   }
@@ -155,6 +156,7 @@ module "app_service" {
   staging_slot_enabled                     = local.basic.staging_slot_enabled
   public_network_access_enabled            = local.basic.public_network_access_enabled
   vnet_route_all_enabled                   = local.basic.vnet_route_all_enabled
+  ip_restriction_default_action            = local.basic.ip_restriction_default_action
   identity_id                              = module.app_identity.id
   identity_client_id                       = module.app_identity.client_id
   entra_client_id                          = var.entra_client_id

@@ -298,5 +298,4 @@ module "ai_foundry" {
   key_vault_id            = module.key_vault.id
   application_insights_id = module.monitoring.application_insights_id
   container_registry_id   = module.container_registry.id
-  identity_id             = module.key_vault.customer_managed_key_identity_id
 }

@@ -6,21 +6,19 @@
 resource "azurerm_ai_foundry" "this" {
   count = var.enabled ? 1 : 0
 
-  name                           = "${var.name}-aihub"
-  location                       = var.location
-  resource_group_name            = var.resource_group_name
-  storage_account_id             = var.storage_account_id
-  key_vault_id                   = var.key_vault_id
-  application_insights_id        = var.application_insights_id
-  container_registry_id          = var.container_registry_id
-  public_network_access          = "Disabled"
-  high_business_impact_enabled   = true
-  primary_user_assigned_identity = var.identity_id
-  tags                           = var.tags
+  name                         = "${var.name}-aihub"
+  location                     = var.location
+  resource_group_name          = var.resource_group_name
+  storage_account_id           = var.storage_account_id
+  key_vault_id                 = var.key_vault_id
+  application_insights_id      = var.application_insights_id
+  container_registry_id        = var.container_registry_id
+  public_network_access        = "Disabled"
+  high_business_impact_enabled = true
+  tags                         = var.tags
 
   identity {
-    type         = "UserAssigned"
-    identity_ids = [var.identity_id]
+    type = "SystemAssigned"
   }
 
   managed_network {
@@ -31,15 +29,13 @@ resource "azurerm_ai_foundry" "this" {
 resource "azurerm_ai_foundry_project" "this" {
   count = var.enabled ? 1 : 0
 
-  name                           = "${var.name}-aiproj"
-  location                       = var.location
-  ai_services_hub_id             = azurerm_ai_foundry.this[0].id
-  high_business_impact_enabled   = true
-  primary_user_assigned_identity = var.identity_id
-  tags                           = var.tags
+  name                         = "${var.name}-aiproj"
+  location                     = var.location
+  ai_services_hub_id           = azurerm_ai_foundry.this[0].id
+  high_business_impact_enabled = true
+  tags                         = var.tags
 
   identity {
-    type         = "UserAssigned"
-    identity_ids = [var.identity_id]
+    type = "SystemAssigned"
   }
 }

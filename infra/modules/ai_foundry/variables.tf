@@ -48,8 +48,3 @@ variable "container_registry_id" {
   type        = string
   description = "Container registry of the hub."
 }
-
-variable "identity_id" {
-  type        = string
-  description = "User-assigned identity of the hub and project."
-}

@@ -113,6 +113,7 @@ resource "azurerm_linux_web_app" "this" {
   ftp_publish_basic_authentication_enabled       = false
   webdeploy_publish_basic_authentication_enabled = false
   client_affinity_enabled                        = false
+  vnet_image_pull_enabled                        = var.subnet_id != null
   key_vault_reference_identity_id                = var.identity_id
   app_settings                                   = local.app_settings
   tags                                           = var.tags
@@ -134,7 +135,7 @@ resource "azurerm_linux_web_app" "this" {
     vnet_route_all_enabled                        = var.vnet_route_all_enabled
     container_registry_use_managed_identity       = true
     container_registry_managed_identity_client_id = var.identity_client_id
-    ip_restriction_default_action                 = "Deny"
+    ip_restriction_default_action                 = var.ip_restriction_default_action
     scm_ip_restriction_default_action             = "Deny"
 
     application_stack {
@@ -192,6 +193,7 @@ resource "azurerm_linux_web_app_slot" "staging" {
   ftp_publish_basic_authentication_enabled       = false
   webdeploy_publish_basic_authentication_enabled = false
   client_affinity_enabled                        = false
+  vnet_image_pull_enabled                        = var.subnet_id != null
   key_vault_reference_identity_id                = var.identity_id
   app_settings                                   = local.app_settings
   tags                                           = var.tags
@@ -213,7 +215,7 @@ resource "azurerm_linux_web_app_slot" "staging" {
     vnet_route_all_enabled                        = var.vnet_route_all_enabled
     container_registry_use_managed_identity       = true
     container_registry_managed_identity_client_id = var.identity_client_id
-    ip_restriction_default_action                 = "Deny"
+    ip_restriction_default_action                 = var.ip_restriction_default_action
     scm_ip_restriction_default_action             = "Deny"
 
     application_stack {

@@ -75,6 +75,17 @@ variable "public_network_access_enabled" {
   default     = false
 }
 
+variable "ip_restriction_default_action" {
+  type        = string
+  description = "Access-restriction default for public traffic (private-endpoint traffic is not affected): Deny, or Allow for a public basic environment."
+  default     = "Deny"
+
+  validation {
+    condition     = contains(["Allow", "Deny"], var.ip_restriction_default_action)
+    error_message = "ip_restriction_default_action must be Allow or Deny."
+  }
+}
+
 variable "subnet_id" {
   type        = string
   description = "Subnet for regional VNet integration (delegated to Microsoft.Web/serverFarms); null for none."

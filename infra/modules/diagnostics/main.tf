@@ -10,10 +10,9 @@ data "azurerm_monitor_diagnostic_categories" "this" {
 resource "azurerm_monitor_diagnostic_setting" "this" {
   for_each = var.target_resource_ids
 
-  name                           = "${var.name}-to-log-analytics"
-  target_resource_id             = each.value
-  log_analytics_workspace_id     = var.log_analytics_workspace_id
-  log_analytics_destination_type = "Dedicated"
+  name                       = "${var.name}-to-log-analytics"
+  target_resource_id         = each.value
+  log_analytics_workspace_id = var.log_analytics_workspace_id
 
   dynamic "enabled_log" {
     for_each = contains(data.azurerm_monitor_diagnostic_categories.this[each.key].log_category_groups, "allLogs") ? ["allLogs"] : []

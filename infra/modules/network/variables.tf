@@ -63,6 +63,11 @@ variable "trusted_address_prefixes" {
   type        = list(string)
   description = "Operator networks (VPN, build agents) allowed to reach the private endpoints on 443."
   default     = ["10.10.0.0/24"]
+
+  validation {
+    condition     = length(var.trusted_address_prefixes) > 0
+    error_message = "trusted_address_prefixes needs at least one prefix (the NSG rule needs a source)."
+  }
 }
 
 variable "egress_firewall_ip" {
