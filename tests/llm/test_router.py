@@ -390,3 +390,15 @@ async def test_open_circuits_everywhere_degrade_at_once_without_waiting(
     assert len(fake_openai.requests) + len(secondary.requests) == sent
     assert len(slept) == slept_before, "known-down endpoints must not be waited for"
     assert health["status"] == "unavailable"
+
+
+async def test_malformed_answer_fails_over_instead_of_leaking_a_decode_error(
+        fake_openai: FakeOpenAIServer, secondary: FakeOpenAIServer) -> None:
+    fake_openai.enqueue(Behaviour(malformed=True))
+    router = two_region_router(fake_openai, secondary)
+    _, done = await chat(router)
+    await router.aclose()
+    assert done.endpoint == "secondary"
+    assert router.telemetry is not None
+    assert router.telemetry.value("chatref_llm_requests_total",
+                                  {"endpoint": "primary", "outcome": "server_error"}) == 1

@@ -154,6 +154,13 @@ class OpenAIChatModel:
                     endpoint=self._name, reason="first_token_timeout") from exc
             except openai.OpenAIError as exc:
                 raise self._translate(exc, parts) from exc
+            except ValueError as exc:  # a body that is not what the API promises (bad JSON)
+                if parts:
+                    raise ModelStreamInterruptedError(
+                        f"{self._name}: malformed stream: {type(exc).__name__}",
+                        partial_text="".join(parts), endpoint=self._name) from exc
+                raise ModelEndpointError(f"{self._name}: malformed response: {exc}",
+                                         endpoint=self._name, reason="server_error") from exc
             if finish_reason is None:
                 if parts:
                     raise ModelStreamInterruptedError(

@@ -78,7 +78,8 @@ class Behaviour:
     ``hang_s`` waits before sending anything (status line included); ``first_token_delay_s``
     sends the headers then waits before the first content chunk; ``chunk_delay_s`` paces the
     chunks (None: the server's pace); ``drop_after_chunks`` closes the connection after that many
-    content chunks (stream) or before the body (non-stream).
+    content chunks (stream) or before the body (non-stream). ``malformed`` answers 200 with a
+    body that is not what the API promises (a broken JSON chunk or document).
     """
 
     status: int = 200
@@ -92,6 +93,7 @@ class Behaviour:
     first_token_delay_s: float = 0.0
     chunk_delay_s: float | None = None
     drop_after_chunks: int | None = None
+    malformed: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Behaviour:
@@ -333,6 +335,9 @@ class FakeOpenAIApp:
             await _wait_or_disconnect(receive, delay)
         if behaviour.drop_after_chunks is not None:
             raise _DropConnection
+        if behaviour.malformed:
+            await _send_json(send, 200, {"object": "chat.completion", "choices": "none"})
+            return
         prompt_tokens = _count_prompt_tokens(body)
         await _send_json(send, 200, {
             "id": f"chatcmpl-{uuid.uuid4().hex[:20]}", "object": "chat.completion",
@@ -370,6 +375,11 @@ class FakeOpenAIApp:
                          "prompt_filter_results": [{"prompt_index": 0,
                                                     "content_filter_results": {}}]})
         await event(chunk({"role": "assistant", "content": ""}))
+        if behaviour.malformed:
+            await event('{"choices": [{"delta": {"content": "unterminated')
+            await event("[DONE]")
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         if behaviour.first_token_delay_s > 0:
             await _wait_or_disconnect(receive, behaviour.first_token_delay_s)
         for index, token in enumerate(tokens):
