@@ -353,6 +353,8 @@ def check_body(
             elif key in attributes and _attr_type_is_object_collection(attributes[key]):
                 present_attrs.add(key)  # attribute written in block syntax: allowed
                 _check_attr_flags(key, attributes[key], where, emit)
+                for item in value:
+                    _check_object_keys(item, attributes[key], f"{where}.{key}", emit)
             elif key in attributes:
                 emit(where, "syntax", f"{key!r} is an argument: write `{key} = ...`, not a block")
             else:
@@ -444,6 +446,18 @@ def type_problem(value: Any, typ: Any) -> str | None:
     return None
 
 
+def _check_object_keys(body: dict[str, Any], attr: dict[str, Any], where: str, emit: Any) -> None:
+    """Keys of an attribute written as a block (e.g. an NSG security_rule) must be fields."""
+    fields: dict[str, Any] = attr["type"][1][1]
+    for key, value in _body_items(body):
+        if key not in fields:
+            emit(where, "unknown", f"unsupported argument {key!r}")
+            continue
+        problem = type_problem(value, fields[key])
+        if problem:
+            emit(where, "type", f"argument {key!r}: {problem}")
+
+
 def _check_attr_flags(name: str, attr: dict[str, Any], where: str, emit: Any) -> None:
     if attr.get("deprecated"):
         emit(where, "deprecated", f"argument {name!r} is deprecated in azurerm")
@@ -469,8 +483,36 @@ def _check_dynamic(
             check_body(content, spec["block"], f"{where}.{name}", emit, top_level=False)
     elif name in attributes and _attr_type_is_object_collection(attributes[name]):
         _check_attr_flags(name, attributes[name], where, emit)
+        for content in contents:
+            _check_object_keys(content, attributes[name], f"{where}.{name}", emit)
     else:
         emit(where, "unknown", f"unsupported dynamic block {name!r}")
+
+
+_PRIMITIVE_TYPES = {"string": "string", "number": "number", "bool": "bool"}
+_COLLECTION_TYPE = re.compile(r"^\$\{(list|set|map)\((string|number|bool)\)\}$")
+
+
+def _declared_type(value: Any) -> Any:
+    """The schema-style type of a simple variable type expression, or None when complex."""
+    if not isinstance(value, str):
+        return None
+    if value in _PRIMITIVE_TYPES:
+        return value
+    match = _COLLECTION_TYPE.match(value)
+    if match:
+        return [match.group(1), match.group(2)]
+    return None
+
+
+def _requires_azurerm(mod: ModuleDir) -> bool:
+    for blk in mod.others:
+        if blk.kind != "terraform":
+            continue
+        for providers in blk.body.get("required_providers", []) or []:
+            if isinstance(providers, dict) and "azurerm" in providers:
+                return True
+    return False
 
 
 def _resolve_source(mod: ModuleDir, call: Block) -> Path | None:
@@ -510,6 +552,12 @@ def validate_module_dir(
                 emit(blk.address, "deprecated", f"{rtype!r} is deprecated in azurerm")
             check_body(blk.body, spec["block"], blk.address, emit, top_level=True)
 
+    # the provider this module is written for is pinned
+    if (mod.resources or mod.data) and not _requires_azurerm(mod):
+        where = next(iter((*mod.resources.values(), *mod.data.values()))).file
+        emitter(where)("terraform", "provider",
+                       "no terraform.required_providers entry for azurerm in this module")
+
     # variables and outputs
     for name, blk in mod.variables.items():
         emit = emitter(blk.file)
@@ -520,6 +568,17 @@ def validate_module_dir(
             emit(blk.address, "variable", f"variable {name!r} has no description")
         for key in keys - VARIABLE_ARGS:
             emit(blk.address, "unknown", f"unsupported argument {key!r} in a variable")
+        declared = _declared_type(blk.body.get("type"))
+        if "default" in blk.body and blk.body["default"] is not None and declared is not None:
+            problem = type_problem(blk.body["default"], declared)
+            if problem:
+                emit(blk.address, "type", f"default: {problem}")
+        for rule in blk.body.get("validation", []) if _is_block_list(
+                blk.body.get("validation")) else []:
+            missing = {"condition", "error_message"} - {k for k, _ in _body_items(rule)}
+            if missing:
+                emit(blk.address, "variable",
+                     f"validation block lacks {', '.join(sorted(missing))}")
     for name, blk in mod.outputs.items():
         emit = emitter(blk.file)
         keys = {k for k, _ in _body_items(blk.body)}

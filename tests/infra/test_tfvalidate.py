@@ -21,7 +21,22 @@ def codes(findings: list[Finding]) -> list[tuple[str, str]]:
     return [(f.code, f.message) for f in findings]
 
 
+VERSIONS = """
+terraform {
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = "~> 4.79"
+    }
+  }
+}
+"""
+
+
 def run(tmp_path: Path, schema: Schema) -> list[Finding]:
+    """Validate tmp_path as one module that pins azurerm like every chatref module."""
+    if not (tmp_path / "versions.tf").exists():
+        (tmp_path / "versions.tf").write_text(VERSIONS, encoding="utf-8")
     return validate_tree(tmp_path, schema)
 
 
@@ -345,8 +360,8 @@ def test_cli_exit_status(
 ) -> None:
     from tests.infra.conftest import SCHEMA_PATH
 
-    write_tf("ok/main.tf", RG)
-    write_tf("bad/main.tf", 'resource "azurerm_nope" "x" {}\n')
+    write_tf("ok/main.tf", RG + VERSIONS)
+    write_tf("bad/main.tf", 'resource "azurerm_nope" "x" {}\n' + VERSIONS)
     assert main([str(tmp_path / "ok"), "--schema", str(SCHEMA_PATH)]) == 0
     assert main([str(tmp_path / "bad"), "--schema", str(SCHEMA_PATH), "--json"]) == 1
     assert '"code": "type"' in capsys.readouterr().out
@@ -469,3 +484,59 @@ def test_infra_follows_the_fmt_layout() -> None:
 
     problems = [str(f) for tf in sorted(INFRA.rglob("*.tf")) for f in fmt_problems(tf)]
     assert problems == []
+
+
+def test_a_module_must_pin_azurerm(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", RG)
+    assert codes(validate_tree(tmp_path, schema)) == [
+        ("provider", "no terraform.required_providers entry for azurerm in this module")
+    ]
+
+
+def test_attributes_written_as_blocks_are_checked(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_network_security_group" "nsg" {
+  name                = "nsg"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  security_rule {
+    name      = "deny"
+    priority  = "first"
+    direction = "Inbound"
+    acess     = "Deny"
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("type", "argument 'priority': expected a number, got the string \"first\""),
+        ("unknown", "unsupported argument 'acess'"),
+    ]
+
+
+def test_variable_defaults_and_validations(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("variables.tf", """
+variable "count_of" {
+  type        = number
+  description = "A number."
+  default     = "many"
+}
+
+variable "names" {
+  type        = list(string)
+  description = "Names."
+  default     = "a"
+
+  validation {
+    condition = length(var.names) > 0
+  }
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("type", "default: expected a number, got the string \"many\""),
+        ("type", "default: expected a list, got the string \"a\""),
+        ("variable", "validation block lacks error_message"),
+    ]
