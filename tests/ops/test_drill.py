@@ -95,3 +95,16 @@ async def test_proxy_forwards_and_injects_faults_into_a_real_stream(
     assert injected.status_code == 503
     assert passed.json()["choices"][0]["message"]["content"] == "alpha beta gamma delta"
     assert len(fake_openai.requests) == 2  # the injected 503 never reached the upstream
+
+
+async def test_proxy_answers_502_when_the_upstream_is_unreachable() -> None:
+    with FakeOpenAIServer() as gone:
+        origin = gone.url
+    with FakeOpenAIServer(upstream=origin) as proxy:
+        async with httpx.AsyncClient(base_url=proxy.url) as client:
+            response = await client.post(
+                "/openai/deployments/d/chat/completions?api-version=2024-10-21",
+                json={"messages": [{"role": "user", "content": "hi"}]},
+                headers={"api-key": "k"})
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_unreachable"

@@ -68,7 +68,16 @@ async def forward(upstream: Upstream, *, path: str, query: str, headers: dict[st
     url = upstream.base_url + path + (f"?{query}" if query else "")
     out_headers = {k: v for k, v in headers.items() if k not in _HOP_BY_HOP}
     request = upstream.client().build_request("POST", url, content=body, headers=out_headers)
-    response = await upstream.client().send(request, stream=True)
+    try:
+        response = await upstream.client().send(request, stream=True)
+    except httpx.HTTPError as exc:  # the real endpoint is unreachable: say so as a gateway would
+        payload = json.dumps({"error": {"code": "upstream_unreachable",
+                                     "message": f"{upstream.base_url}: {type(exc).__name__}"}})
+        await send({"type": "http.response.start", "status": 502,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload.encode(),
+                    "more_body": False})
+        return
     try:
         relay_headers = [(k.encode("latin-1"), v.encode("latin-1"))
                          for k, v in response.headers.items() if k.lower() not in _RESPONSE_SKIP]
@@ -89,5 +98,7 @@ async def forward(upstream: Upstream, *, path: str, query: str, headers: dict[st
                 await send({"type": "http.response.body", "body": event + b"\n\n",
                             "more_body": True})
         await send({"type": "http.response.body", "body": buffer, "more_body": False})
+    except httpx.HTTPError as exc:  # the real stream broke: break ours the same way
+        raise drop() from exc
     finally:
         await response.aclose()
