@@ -666,16 +666,26 @@ def _check_reference(
         if key not in mod.resources:
             return f"{root}.{parts[0]} is not declared"
         if len(parts) > 1:
-            return _check_attribute(schema.resources.get(root), f"{root}.{parts[0]}", parts[1])
+            return _check_attribute(schema.resources.get(root), f"{root}.{parts[0]}", parts[1],
+                                    parts[2] if len(parts) > 2 else None)
     return None
 
 
-def _check_attribute(spec: dict[str, Any] | None, address: str, attr: str) -> str | None:
+def _check_attribute(
+    spec: dict[str, Any] | None, address: str, attr: str, nested: str | None = None
+) -> str | None:
+    """`attr` exists on the resource; when it is a block, `nested` exists inside it."""
     if spec is None:
         return None
     block = spec["block"]
-    if attr in block.get("attributes", {}) or attr in block.get("block_types", {}):
+    if attr in block.get("attributes", {}):
         return None
+    if attr in block.get("block_types", {}):
+        inner = block["block_types"][attr]["block"]
+        if nested is None or nested in inner.get("attributes", {}) or nested in inner.get(
+                "block_types", {}):
+            return None
+        return f"{address}.{attr} has no attribute {nested!r}"
     return f"{address} has no attribute {attr!r}"
 
 

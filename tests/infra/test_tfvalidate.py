@@ -335,6 +335,22 @@ resource "azurerm_user_assigned_identity" "i" {
 output "o" {
   value = data.azurerm_client_config.current.tenant_id
 }
+
+output "p" {
+  value = azurerm_user_assigned_identity.i.principal_id
+}
+
+output "q" {
+  value = azurerm_linux_web_app.app.identity[0].principal_idd
+}
+
+resource "azurerm_linux_web_app" "app" {
+  name                = "app"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  service_plan_id     = "plan"
+  site_config {}
+}
 """)
     assert sorted(codes(run(tmp_path, schema))) == sorted([
         ("reference", "var.environment is not declared"),
@@ -342,6 +358,7 @@ output "o" {
         ("reference", "azurerm_resource_group.other is not declared"),
         ("reference", "azurerm_resource_group.this has no attribute 'nam'"),
         ("reference", "data.azurerm_client_config.current is not declared"),
+        ("reference", "azurerm_linux_web_app.app.identity has no attribute 'principal_idd'"),
     ])
 
 
