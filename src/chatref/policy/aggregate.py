@@ -27,6 +27,13 @@ COVERED_THROUGH_MODULES = {
 }
 _MODULE_REF = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)")
 _LOCAL_REF = re.compile(r"\blocal\.([A-Za-z0-9_-]+)")
+_MODULE_NAME = re.compile(r"^(?:module\.)?([A-Za-z0-9_-]+)")
+
+
+def _module_name(address: str) -> str:
+    """``module.endpoints["kv"].azurerm_private_endpoint.this`` -> ``endpoints``."""
+    match = _MODULE_NAME.match(address)
+    return match.group(1) if match else ""
 
 
 def _facts(record: CheckRecord) -> dict[str, str]:
@@ -99,7 +106,7 @@ def module_references(calls: Iterable[CheckRecord]) -> dict[str, set[str]]:
             local = _local_text(call.file.parent, name)
             found |= set(_MODULE_REF.findall(local))
             pending += _LOCAL_REF.findall(local)
-        refs[call.resource.removeprefix("module.")] = found
+        refs.setdefault(_module_name(call.resource), set()).update(found)
     return refs
 
 
@@ -116,7 +123,7 @@ def _cover_through_modules(
     refs = module_references(calls)
     for rule_id, holder_type in COVERED_THROUGH_MODULES.items():
         holders = {
-            r.resource.split(".")[1]
+            _module_name(r.resource)
             for r in [*records, *inventory]
             if r.resource.startswith("module.") and f".{holder_type}." in f"{r.resource}."
         }
@@ -124,7 +131,7 @@ def _cover_through_modules(
         for index, record in enumerate(records):
             if record.check_id != rule_id or record.result != "failed":
                 continue
-            module = record.resource.split(".")[1] if record.resource.startswith("module.") else ""
+            module = _module_name(record.resource) if record.resource.startswith("module.") else ""
             if module in covered:
                 records[index] = replace(
                     record, result="passed",
