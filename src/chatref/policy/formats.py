@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.table import Table
@@ -156,6 +158,14 @@ def _sarif_rule(f: Finding) -> dict[str, Any]:
     }
 
 
+def _artifact_location(file: str) -> dict[str, str]:
+    """Repo-relative URIs (what code scanning places on a diff); absolute ones as file URIs."""
+    path = PurePosixPath(file)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": quote(file), "uriBaseId": "%SRCROOT%"}
+
+
 def to_sarif(report: Report) -> str:
     """SARIF 2.1.0 for GitHub code scanning: failures, overrides (as suppressed) and warnings."""
     reported = [f for f in report.findings if f.status is not Status.PASSED]
@@ -172,7 +182,7 @@ def to_sarif(report: Report) -> str:
             "message": {"text": f"{f.resource}: {f.message}. Fix: {f.fix}"},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact_location(f.file),
                     "region": {"startLine": f.start_line, "endLine": f.end_line},
                 },
                 "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}],
