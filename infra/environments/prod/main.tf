@@ -208,16 +208,24 @@ locals {
     { for key in keys(local.openai_accounts) : "openai-${key}" => {
       resource_id = module.openai.account_ids[key]
       subresource = "account"
-      zone        = "privatelink.openai.azure.com"
+      zones       = ["privatelink.openai.azure.com"]
     } },
     {
-      search = { resource_id = module.search.id, subresource = "searchService", zone = "privatelink.search.windows.net" }
-      kv     = { resource_id = module.key_vault.id, subresource = "vault", zone = "privatelink.vaultcore.azure.net" }
-      blob   = { resource_id = module.storage.id, subresource = "blob", zone = "privatelink.blob.core.windows.net" }
-      table  = { resource_id = module.storage.id, subresource = "table", zone = "privatelink.table.core.windows.net" }
-      acr    = { resource_id = module.container_registry.id, subresource = "registry", zone = "privatelink.azurecr.io" }
-      app    = { resource_id = module.app_service.id, subresource = "sites", zone = "privatelink.azurewebsites.net" }
+      search = { resource_id = module.search.id, subresource = "searchService", zones = ["privatelink.search.windows.net"] }
+      kv     = { resource_id = module.key_vault.id, subresource = "vault", zones = ["privatelink.vaultcore.azure.net"] }
+      blob   = { resource_id = module.storage.id, subresource = "blob", zones = ["privatelink.blob.core.windows.net"] }
+      table  = { resource_id = module.storage.id, subresource = "table", zones = ["privatelink.table.core.windows.net"] }
+      acr    = { resource_id = module.container_registry.id, subresource = "registry", zones = ["privatelink.azurecr.io"] }
+      app    = { resource_id = module.app_service.id, subresource = "sites", zones = ["privatelink.azurewebsites.net"] }
     },
+    # a for-filter, not `cond ? {...} : {}`: the two branches of a conditional must have one type
+    { for key, pe in {
+      aihub = {
+        resource_id = module.ai_foundry.hub_id
+        subresource = "amlworkspace"
+        zones       = ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"]
+      }
+    } : key => pe if var.ai_foundry_enabled },
   )
 }
 
@@ -232,7 +240,7 @@ module "private_endpoint" {
   subnet_id                     = module.network.private_endpoint_subnet_id
   resource_id                   = each.value.resource_id
   subresource_name              = each.value.subresource
-  private_dns_zone_id           = local.zone[each.value.zone]
+  private_dns_zone_ids          = [for z in each.value.zones : local.zone[z]]
   application_security_group_id = module.network.private_endpoint_asg_id
 }
 
@@ -260,6 +268,7 @@ module "diagnostics" {
       hub-vnet      = module.network.hub_vnet_id
       spoke-vnet    = module.network.spoke_vnet_id
     },
+    { for key, id in { ai-foundry = module.ai_foundry.hub_id } : key => id if var.ai_foundry_enabled },
   )
 }
 

@@ -94,5 +94,7 @@ variable "private_dns_zones" {
     "privatelink.table.core.windows.net",
     "privatelink.azurecr.io",
     "privatelink.azurewebsites.net",
+    "privatelink.api.azureml.ms",
+    "privatelink.notebooks.azure.net",
   ]
 }

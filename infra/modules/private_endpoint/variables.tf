@@ -43,9 +43,14 @@ variable "subresource_name" {
   }
 }
 
-variable "private_dns_zone_id" {
-  type        = string
-  description = "Private DNS zone the endpoint registers its A record in."
+variable "private_dns_zone_ids" {
+  type        = list(string)
+  description = "Private DNS zones the endpoint registers its A records in (two for an AI Foundry hub)."
+
+  validation {
+    condition     = length(var.private_dns_zone_ids) > 0
+    error_message = "private_dns_zone_ids needs at least one zone."
+  }
 }
 
 variable "application_security_group_enabled" {

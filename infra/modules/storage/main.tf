@@ -3,7 +3,6 @@
 
 resource "azurerm_storage_account" "this" {
   #checkov:skip=CKV_AZURE_33:The queue service is unused, and queue_properties is deprecated in azurerm 4.x; all storage logs go to Log Analytics through diagnostic settings.
-  #checkov:skip=CKV_AZURE_35:Default action is var.network_default_action (Deny by default, Deny in prod); checkov cannot render it when inputs come from the key_vault module. tests/infra asserts prod passes Deny.
   #checkov:skip=CKV2_AZURE_33:Private endpoints (blob, table) are created by the private_endpoint module in the environment; checkov does not connect resources across for_each module instances. tests/infra asserts they exist.
   name                              = var.name
   location                          = var.location
@@ -41,7 +40,7 @@ resource "azurerm_storage_account" "this" {
 
   network_rules {
     default_action             = var.network_default_action
-    bypass                     = ["AzureServices", "Logging", "Metrics"]
+    bypass                     = ["AzureServices"]
     ip_rules                   = var.trusted_ip_ranges
     virtual_network_subnet_ids = var.trusted_subnet_ids
   }
