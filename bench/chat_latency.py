@@ -5,7 +5,8 @@
 Three processes on 127.0.0.1: the fake OpenAI server (tests/fakes) streaming a fixed answer at a
 fixed pace, `chatref serve` over an index of the project's own docs with that fake as its model
 (OPENAI_BASE_URL), and this client. At each concurrency level N, N workers each run some chats
-one after another:
+one after another (started staggered over one answer's duration, first chat of each not counted,
+so N chats are in flight at any moment and arrivals are spread evenly):
 
 - directly against the fake (the model's own time to first token, same client, same N);
 - through chatref's POST /api/chat (retrieval, prompt, store writes, SSE relay included).
@@ -111,19 +112,28 @@ async def _first_token_chatref(http: httpx.AsyncClient, base: str, question: str
                     run.errors += 1
 
 
-async def measure(target: str, base: str, workers: int, chats_per_worker: int) -> Run:
+async def measure(target: str, base: str, workers: int, chats_per_worker: int,
+                  answer_s: float) -> Run:
+    """``workers`` chats in flight at all times, arrivals spread evenly.
+
+    Worker i starts at i/N of one answer's duration (answers all take the same time, so
+    workers started together would stay in lockstep: a burst of N requests every answer).
+    Each worker's first chat opens its connections and is not counted.
+    """
     run = Run()
     call = _first_token_direct if target == "model" else _first_token_chatref
     limits = httpx.Limits(max_connections=workers + 10, max_keepalive_connections=workers + 10)
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
         async def worker(number: int) -> None:
-            for chat in range(chats_per_worker):
+            await asyncio.sleep(answer_s * number / workers)
+            for chat in range(chats_per_worker + 1):
+                record = run if chat else Run()
                 try:
-                    await call(http, base, QUESTIONS[(number + chat) % len(QUESTIONS)], run)
+                    await call(http, base, QUESTIONS[(number + chat) % len(QUESTIONS)], record)
                 except httpx.HTTPError:
-                    run.errors += 1
+                    record.errors += 1
+                    run.errors += 0 if chat else 1
 
-        await asyncio.gather(*(call(http, base, QUESTIONS[0], Run()) for _ in range(2)))  # warm
         started = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(workers)))
         run.wall_s = time.perf_counter() - started
@@ -151,6 +161,7 @@ def main() -> None:
     parser.add_argument("--chats-per-worker", type=int, default=3)
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="the fake's pace")
     parser.add_argument("--answer-words", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="chatref serve --workers")
     parser.add_argument("--profile", type=Path, default=None,
                         help="run chatref under cProfile and write its stats here")
     args = parser.parse_args()
@@ -170,7 +181,7 @@ def main() -> None:
         subprocess.run([str(bin_dir / "chatref"), "ingest", "--json", *map(str, sources)],
                        env=env, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
         command = [str(bin_dir / "chatref"), "serve", "--port", str(chatref_port),
-                   "--log-level", "warning"]
+                   "--log-level", "warning", "--workers", str(args.workers)]
         if args.profile:
             command = [sys.executable, "-m", "cProfile", "-o", str(args.profile.resolve()),
                        *command]
@@ -182,29 +193,58 @@ def main() -> None:
             wait_http(f"{chatref_base}/health/ready", server)
             chunks = httpx.get(f"{chatref_base}/health/ready").json()["checks"]["index"]
             process = psutil.Process(server.pid)
-            rss_peak = [process.memory_info().rss]
+
+            def rss() -> int:
+                """The server's resident memory, its worker processes included."""
+                total = process.memory_info().rss
+                for child in process.children(recursive=True):
+                    try:
+                        total += child.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                return total
+
+            rss_peak = [rss()]
             print(f"index: {chunks['detail']['chunks']} chunks; answer: {args.answer_words} "
                   f"tokens at {args.tokens_per_s:g} tokens/s; idle RSS "
                   f"{rss_peak[0] / 2**20:.0f} MiB")
 
             async def sample_rss(stop: asyncio.Event) -> None:
                 while not stop.is_set():
-                    rss_peak[0] = max(rss_peak[0], process.memory_info().rss)
+                    rss_peak[0] = max(rss_peak[0], rss())
                     await asyncio.sleep(0.05)
+
+            def server_metrics() -> dict[str, float]:
+                """chatref's own counters: model attempts by outcome, in-flow TTFT sum/count."""
+                wanted = ("chatref_llm_requests_total",
+                          "chatref_chat_time_to_first_token_seconds_sum",
+                          "chatref_chat_time_to_first_token_seconds_count")
+                found: dict[str, float] = {}
+                for line in httpx.get(f"{chatref_base}/metrics").text.splitlines():
+                    if line.startswith(wanted):
+                        name, value = line.rsplit(" ", 1)
+                        found[name] = float(value)
+                return found
 
             async def level(n: int) -> tuple[Run, Run]:
                 stop = asyncio.Event()
                 sampler = asyncio.create_task(sample_rss(stop))
-                model = await measure("model", fake_base, n, args.chats_per_worker)
-                through = await measure("chatref", chatref_base, n, args.chats_per_worker)
+                answer_s = args.answer_words / args.tokens_per_s
+                model = await measure("model", fake_base, n, args.chats_per_worker, answer_s)
+                through = await measure("chatref", chatref_base, n, args.chats_per_worker,
+                                        answer_s)
                 stop.set()
                 await sampler
                 return model, through
 
             rows = []
             for n in levels:
-                rss_peak[0] = process.memory_info().rss
+                rss_peak[0] = rss()
+                before = server_metrics()
                 model, through = asyncio.run(level(n))
+                after = server_metrics()
+                delta = {k: v - before.get(k, 0.0) for k, v in after.items()
+                         if v - before.get(k, 0.0)}
                 ms = [(percentile(r.ttft_s, q) * 1000) for r in (model, through) for q in (50, 99)]
                 row = {
                     "concurrent": n, "chats": len(through.ttft_s),
@@ -216,6 +256,7 @@ def main() -> None:
                     "errors": model.errors + through.errors,
                     "rss_peak_mib": rss_peak[0] / 2**20,
                     "chatref_median_ttft_ms": statistics.median(through.ttft_s) * 1000,
+                    "server_side": delta,
                 }
                 rows.append(row)
                 print(json.dumps({k: round(v, 1) if isinstance(v, float) else v

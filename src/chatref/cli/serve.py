@@ -57,6 +57,10 @@ def serve(
     = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="Server processes (each with its own event loop; they share the SQLite files).",
+    )] = 1,
 ) -> None:
     """Serve the chat page at / and the API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -71,8 +75,12 @@ def serve(
         f"(API docs at /docs; data in {settings.chatref_data_dir})",
         highlight=False, markup=False,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                timeout_graceful_shutdown=5)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                    timeout_graceful_shutdown=5)
+    else:  # each worker process builds its app (and reads the same environment) itself
+        uvicorn.run("chatref.web.app:create_app", factory=True, workers=workers, host=host,
+                    port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 
 def _citation_line(citation: Citation) -> str:
