@@ -211,7 +211,8 @@ def test_prod_monitoring_and_governance(prod: dict[str, dict[str, Any]]) -> None
             mon["response_time_threshold"]) == (3, 5, 3000)
     assert mon["create_dashboard"] is True
     targets = prod["diagnostics"]["target_resource_ids"]
-    for key in ("key-vault", "storage-blob", "storage-table", "search", "registry", "web-app"):
+    for key in ("key-vault", "storage-blob", "storage-table", "search", "registry", "web-app",
+                "web-app-slot", "autoscale", "app-insights", "app-plan", "app-nsg", "hub-vnet"):
         assert key in targets, key
     gov = prod["governance"]
     assert gov["policy_enforce"] is True

@@ -260,7 +260,10 @@ module "diagnostics" {
       search        = module.search.id
       registry      = module.container_registry.id
       web-app       = module.app_service.id
+      web-app-slot  = module.app_service.staging_slot_id
       app-plan      = module.app_service.service_plan_id
+      autoscale     = module.app_service.autoscale_setting_id
+      app-insights  = module.monitoring.application_insights_id
       log-analytics = module.monitoring.log_analytics_workspace_id
       app-nsg       = module.network.network_security_group_ids["app"]
       pe-nsg        = module.network.network_security_group_ids["private_endpoints"]

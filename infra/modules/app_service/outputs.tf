@@ -18,6 +18,11 @@ output "staging_slot_id" {
   value       = var.staging_slot_enabled ? azurerm_linux_web_app_slot.staging[0].id : null
 }
 
+output "autoscale_setting_id" {
+  description = "Resource ID of the autoscale setting, or null."
+  value       = var.autoscale.enabled ? azurerm_monitor_autoscale_setting.this[0].id : null
+}
+
 output "app_setting_names" {
   description = "Names of the app settings the module sets (the environment-variable contract)."
   value       = sort(keys(local.app_settings))
