@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -57,3 +58,26 @@ def test_plan_fixtures_are_current() -> None:
         if plan_from_hcl.twin(tf).read_text() != plan_from_hcl.render(tf)
     ]
     assert not stale, "run `python tests/policy/plan_from_hcl.py`: " + ", ".join(stale)
+
+
+def test_hcl_fixtures_are_valid_azurerm_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixtures use real azurerm 4.x arguments (checked by scripts/tfvalidate.py's schema
+    validation), so a rule cannot pass its fixtures while reading an attribute that does not
+    exist. Fixtures are fragments: no required_providers, undescribed variables."""
+    import importlib.util
+
+    from .conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("tfvalidate", REPO / "scripts" / "tfvalidate.py")
+    assert spec is not None and spec.loader is not None
+    tfvalidate = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "tfvalidate", tfvalidate)  # dataclasses look it up
+    spec.loader.exec_module(tfvalidate)
+    schema = tfvalidate.Schema.load()
+    findings = [
+        str(f)
+        for root in (FIXTURES / "hcl", FIXTURES / "modules")
+        for f in tfvalidate.validate_tree(root, schema)
+        if f.code not in {"provider", "variable"}
+    ]
+    assert not findings, "\n".join(findings)

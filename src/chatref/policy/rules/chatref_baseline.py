@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatref_rulekit import MISSING, TAGGABLE, WEB_APPS, ChatrefCheck, get, show, unresolved
+from chatref_rulekit import (
+    MISSING,
+    TAGGABLE,
+    TAGGED_ONLY,
+    WEB_APPS,
+    ChatrefCheck,
+    get,
+    show,
+    unresolved,
+)
 from checkov.common.models.enums import CheckCategories
 
 REQUIRED_TAGS = ("owner", "environment", "cost-center", "application")
@@ -39,7 +48,7 @@ class ManagedIdentity(ChatrefCheck):
 class RequiredTags(ChatrefCheck):
     ID = "CKV_CHATREF_002"
     NAME = "Resources carry the owner, environment, cost-center and application tags"
-    RESOURCES = TAGGABLE
+    RESOURCES = (*TAGGABLE, *TAGGED_ONLY)
     CATEGORY = CheckCategories.CONVENTION
 
     def problems(self, conf: dict[str, Any]) -> list[str]:

@@ -45,6 +45,22 @@ TAGGABLE = (
     "azurerm_network_ddos_protection_plan",
 )
 
+# More resources that carry tags, but whose names are not ours to choose or are not Azure
+# resources of their own (a key's name inside its vault, a DNS link, ...).
+TAGGED_ONLY = (
+    "azurerm_application_security_group",
+    "azurerm_cognitive_account_rai_policy",
+    "azurerm_key_vault_key",
+    "azurerm_key_vault_secret",
+    "azurerm_linux_web_app_slot",
+    "azurerm_windows_web_app_slot",
+    "azurerm_portal_dashboard",
+    "azurerm_private_dns_zone_virtual_network_link",
+    "azurerm_route_table",
+    "azurerm_firewall",
+    "azurerm_bastion_host",
+)
+
 # PaaS services that hold data or models: private endpoint, no public access, diagnostics.
 PAAS = (
     "azurerm_key_vault",
