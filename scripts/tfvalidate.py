@@ -3,7 +3,8 @@
 There is no terraform binary and no provider download on the machines that build chatref, so
 this script does statically what `terraform validate` would do with the azurerm 4.x provider:
 
-- every resource and data source type exists in the provider schema;
+- every ``azurerm_*`` resource and data source type exists in the provider schema (other
+  providers' types are left alone: there is no schema for them here);
 - every argument and nested block exists, and is written as an argument or as a block as the
   schema says; computed-only attributes are not set; blocks respect their max_items;
 - required arguments and required blocks are present (a ``dynamic`` block counts);
@@ -542,6 +543,8 @@ def validate_module_dir(
         schemas = schema.resources if kind == "resource" else schema.data_sources
         for (rtype, _name), blk in table.items():
             emit = emitter(blk.file)
+            if not rtype.startswith("azurerm_"):
+                continue  # another provider (random, terraform_data, ...): no schema here
             if rtype not in schemas:
                 what = "resource type" if kind == "resource" else "data source"
                 emit(blk.address, "type", f"{what} {rtype!r} does not exist in azurerm "
@@ -553,7 +556,8 @@ def validate_module_dir(
             check_body(blk.body, spec["block"], blk.address, emit, top_level=True)
 
     # the provider this module is written for is pinned
-    if (mod.resources or mod.data) and not _requires_azurerm(mod):
+    azurerm_blocks = [k for k in (*mod.resources, *mod.data) if k[0].startswith("azurerm_")]
+    if azurerm_blocks and not _requires_azurerm(mod):
         where = next(iter((*mod.resources.values(), *mod.data.values()))).file
         emitter(where)("terraform", "provider",
                        "no terraform.required_providers entry for azurerm in this module")

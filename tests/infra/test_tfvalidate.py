@@ -77,6 +77,23 @@ resource "azurerm_machine_learning_hub" "hub" {
     ]
 
 
+def test_other_providers_are_not_judged_by_the_azurerm_schema(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", RG + """
+resource "random_string" "suffix" {
+  length = 6
+}
+
+resource "azurerm_user_assigned_identity" "i" {
+  name                = "id-${random_string.suffix.result}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+}
+""")
+    assert run(tmp_path, schema) == []
+
+
 def test_unknown_data_source(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
     write_tf("main.tf", 'data "azurerm_nothing_here" "x" {}\n')
     assert [f.code for f in run(tmp_path, schema)] == ["type"]
