@@ -1,0 +1,97 @@
+"""Load test of the chat API: people asking questions, following up, browsing their history.
+
+    .venv/bin/locust -f loadtest/locustfile.py --host http://127.0.0.1:8000 \\
+        --headless -u 50 -r 10 -t 2m
+
+Point it at a `chatref serve` (with a model: the fake in tests/fakes, or a real deployment you
+are allowed to load). Besides the usual per-request rows, two extra rows are reported:
+``chat TTFT`` (time to the first streamed ``delta`` event) and ``chat stream`` (the whole answer).
+Failures: any HTTP error, an ``error`` event, or a stream that ends without ``done``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from locust import HttpUser, between, task
+
+QUESTIONS = [
+    "How does chatref answer when no model is configured?",
+    "What happens when every model endpoint is down?",
+    "Which environment variables configure Azure OpenAI?",
+    "How are documents ingested and chunked?",
+    "What is stored for each conversation?",
+    "How do I run chatref locally?",
+]
+FOLLOW_UPS = ["Can you give more detail?", "Where is that documented?", "Why is that?"]
+
+
+class ChatUser(HttpUser):
+    wait_time = between(1, 5)  # reading the answer before asking again
+
+    def on_start(self) -> None:
+        self.conversation_id: str | None = None
+
+    def _chat(self, question: str, conversation_id: str | None) -> str | None:
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": question}]}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        started = time.perf_counter()
+        first_token_s: float | None = None
+        new_id: str | None = None
+        done = False
+        failure: str | None = None
+        with self.client.post("/api/chat", json=body, stream=True, name="/api/chat",
+                              catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
+                return None
+            event = ""
+            # chunk_size=None: lines as they arrive (the default 512-byte reads would delay TTFT)
+            for line in response.iter_lines(chunk_size=None, decode_unicode=True):
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+                    if event == "conversation":
+                        new_id = data["id"]
+                    elif event == "delta" and first_token_s is None:
+                        first_token_s = time.perf_counter() - started
+                    elif event == "done":
+                        done = True
+                    elif event == "error":
+                        failure = f"{data['code']}: {data['message']}"
+            if failure or not done:
+                response.failure(failure or "the stream ended without a done event")
+            else:
+                response.success()
+        total_s = time.perf_counter() - started
+        fire = self.environment.events.request.fire
+        if first_token_s is not None:
+            fire(request_type="SSE", name="chat TTFT", response_time=first_token_s * 1000,
+                 response_length=0, exception=None, context={})
+        fire(request_type="SSE", name="chat stream", response_time=total_s * 1000,
+             response_length=0, exception=None if done else RuntimeError(failure), context={})
+        return new_id
+
+    @task(6)
+    def ask_new_question(self) -> None:
+        self.conversation_id = self._chat(random.choice(QUESTIONS), None)
+
+    @task(3)
+    def follow_up(self) -> None:
+        if self.conversation_id is None:
+            return self.ask_new_question()
+        self._chat(random.choice(FOLLOW_UPS), self.conversation_id)
+        return None
+
+    @task(1)
+    def browse_history(self) -> None:
+        listed = self.client.get("/api/conversations", name="/api/conversations").json()
+        if listed["conversations"]:
+            conversation = random.choice(listed["conversations"])
+            self.client.get(f"/api/conversations/{conversation['id']}",
+                            name="/api/conversations/{id}")
