@@ -35,6 +35,11 @@ variable "accounts" {
 variable "primary_account" {
   type        = string
   description = "Key of the account whose endpoint becomes AZURE_OPENAI_ENDPOINT."
+
+  validation {
+    condition     = contains(keys(var.accounts), var.primary_account)
+    error_message = "primary_account must be one of the keys of accounts."
+  }
 }
 
 variable "chat_model" {
@@ -77,6 +82,11 @@ variable "provisioned_throughput" {
   })
   description = "Optional provisioned-throughput (PTU) chat deployment in one account; the router tries it first."
   default     = { enabled = false }
+
+  validation {
+    condition     = !var.provisioned_throughput.enabled || contains(keys(var.accounts), var.provisioned_throughput.account)
+    error_message = "provisioned_throughput.account must be one of the keys of accounts when enabled."
+  }
 }
 
 variable "content_filter_severity_threshold" {
