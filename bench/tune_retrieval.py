@@ -1,9 +1,9 @@
 """Tune hybrid retrieval on SciFact *train* (never test): BM25 title weight, keyword
-document-frequency cut-off, fusion pool depth and vector weight. Prints one line per setting;
+postings budget, fusion pool depth and vector weight. Prints one line per setting;
 the chosen values go into retrieval/fusion.py and retrieval/sqlite_index.py.
 
     .venv/bin/python bench/tune_retrieval.py ../shared/datasets/scifact \\
-        --title 1 2 3 --df 1.0 0.1 --pool 100 300 --weight 0.3 0.4
+        --title 1 2 3 --budget 0 20000 --pool 100 300 --weight 0.3 0.4
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--split", default="train")
     parser.add_argument("--title", type=float, nargs="+", default=[1.0, 2.0])
-    parser.add_argument("--df", type=float, nargs="+", default=[1.0, 0.1])
+    parser.add_argument("--budget", dest="df", type=int, nargs="+", default=[0, 20000])
     parser.add_argument("--pool", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--weight", type=float, nargs="+", default=[0.3, 0.4])
     args = parser.parse_args()
@@ -36,10 +36,10 @@ async def main() -> None:
     )
     await ingest_texts(dataset.corpus(), services.index, services.embedder)
     retriever = services.retriever
-    print(f"split={args.split}\ntitle_w df    pool w     nDCG@10 R@100")
+    print(f"split={args.split}\ntitle_w budget pool w     nDCG@10 R@100")
     for title, df, pool, weight in itertools.product(args.title, args.df, args.pool, args.weight):
         sqlite_index.BM25_WEIGHTS = (title, 1.0, 1.0)
-        services.index.keyword_max_df_ratio = df
+        services.index.keyword_postings_budget = int(df)
         retriever.candidates = pool
         retriever.vector_weight = weight
         result = await evaluate(retriever, dataset, mode="hybrid", depth=pool // 3)

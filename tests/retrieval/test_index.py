@@ -98,10 +98,12 @@ async def test_very_common_terms_are_left_out_of_keyword_queries(
         await add(index, embedder, f"c{n}", [f"platform service deployment region note {n}"])
     await add(index, embedder, "rare", ["platform service deployment region failover"])
     terms = ["platform", "service", "deployment", "region", "failover"]
-    index.keyword_max_df_ratio = 0.1
+    index.keyword_postings_budget = 40  # 4 common terms x 31 postings each do not fit
     kept = index._selective_terms(terms)
     assert "failover" in kept and len(kept) == 3  # the rarest three survive
     hits = await index.keyword_search(" ".join(terms), 50)
     assert hits[0].doc_id == "rare"
-    index.keyword_max_df_ratio = 1.0
+    index.keyword_postings_budget = 1000
+    assert index._selective_terms(terms) == terms
+    index.keyword_postings_budget = 0
     assert index._selective_terms(terms) == terms

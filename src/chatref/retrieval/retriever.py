@@ -22,7 +22,7 @@ class Retriever:
         embedder: Embedder,
         *,
         vector_weight: float = DEFAULT_VECTOR_WEIGHT,
-        candidates: int = 50,
+        candidates: int = 100,
     ) -> None:
         self._index = index
         self._embedder = embedder

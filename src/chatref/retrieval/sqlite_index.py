@@ -30,10 +30,11 @@ from chatref.retrieval.text import fts_or_match, query_terms
 from chatref.retrieval.types import Passage, Vectors
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
-BM25_WEIGHTS = (1.0, 1.0, 1.0)
-# Query terms in more than this share of chunks are left out of keyword queries (see
-# SqliteIndex._selective_terms); 1.0 keeps every term.
-KEYWORD_MAX_DF_RATIO = 0.1
+BM25_WEIGHTS = (2.0, 1.0, 1.0)
+# Keyword queries keep their rarest terms up to this many postings (SqliteIndex._selective_terms);
+# 0 keeps every term. Chosen in bench/retrieval_perf.py: no change on SciFact (9k chunks), bounded
+# latency at 100k.
+KEYWORD_POSTINGS_BUDGET = 10_000
 KEYWORD_MIN_TERMS = 3
 
 
@@ -156,10 +157,9 @@ class SqliteIndex:
         self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
         self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self._matrix_generation = -1
-        self.keyword_max_df_ratio = KEYWORD_MAX_DF_RATIO
+        self.keyword_postings_budget = KEYWORD_POSTINGS_BUDGET
         self._df_cache: dict[str, int] = {}
         self._df_generation = -1
-        self._df_total = 0
 
     # ---- opening ------------------------------------------------------------------------
     @classmethod
@@ -293,30 +293,33 @@ class SqliteIndex:
         return passages
 
     def _selective_terms(self, terms: list[str]) -> list[str]:
-        """Drop terms that occur in more than ``keyword_max_df_ratio`` of the chunks.
+        """Keep the rarest terms whose postings add up to at most ``keyword_postings_budget``.
 
-        Their BM25 weight is tiny, yet in an OR query they make FTS5 score most of the index;
-        dropping them keeps keyword search fast at 100k chunks (docs/benchmarks.md). The
-        ``KEYWORD_MIN_TERMS`` rarest terms are always kept.
+        FTS5 scores every row an OR query matches, so a few common words ("patients", "cells")
+        make a query over 100k chunks scan most of the index, while their BM25 weight is tiny.
+        Dropping the most common terms once the budget is spent bounds the work whatever the
+        index size; small indexes keep every term. The ``KEYWORD_MIN_TERMS`` rarest terms are
+        always kept. Document frequencies are cached until the index changes.
         """
-        if self.keyword_max_df_ratio >= 1.0 or len(terms) <= KEYWORD_MIN_TERMS:
+        if self.keyword_postings_budget <= 0 or len(terms) <= KEYWORD_MIN_TERMS:
             return terms
         generation = self._generation()
         if generation != self._df_generation or len(self._df_cache) > 100_000:
             self._df_cache.clear()
             self._df_generation = generation
-            self._df_total = int(self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
         for term in terms:
             if term not in self._df_cache:
                 self._df_cache[term] = int(self._conn.execute(
                     "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
                 ).fetchone()[0])
-        cutoff = self.keyword_max_df_ratio * self._df_total
-        kept = [t for t in terms if self._df_cache[t] <= cutoff]
-        if len(kept) < KEYWORD_MIN_TERMS:
-            rarest = set(sorted(terms, key=self._df_cache.__getitem__)[:KEYWORD_MIN_TERMS])
-            kept = [t for t in terms if t in rarest]
-        return kept
+        kept: set[str] = set()
+        spent = 0
+        for term in sorted(terms, key=self._df_cache.__getitem__):
+            spent += self._df_cache[term]
+            if len(kept) >= KEYWORD_MIN_TERMS and spent > self.keyword_postings_budget:
+                break
+            kept.add(term)
+        return [t for t in terms if t in kept]
 
     def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
         terms = query_terms(query)
