@@ -622,6 +622,25 @@ def validate_module_dir(
         if _COUNT.search(code) and "count" not in blk.body:
             emitter(blk.file)(blk.address, "reference", "count.index is used without count")
 
+    # count and for_each
+    for blk in (*mod.resources.values(), *mod.data.values(), *mod.modules.values()):
+        emit = emitter(blk.file)
+        if "count" in blk.body and "for_each" in blk.body:
+            emit(blk.address, "meta", "count and for_each cannot both be set")
+        if "for_each" in blk.body:
+            problem = _for_each_problem(blk.body["for_each"], mod)
+            if problem:
+                emit(blk.address, "meta", problem)
+
+    # outputs that carry sensitive values must say so
+    for name, blk in mod.outputs.items():
+        if blk.body.get("sensitive") is True:
+            continue
+        source = _sensitive_source(blk.body.get("value"), mod, callees, schema)
+        if source:
+            emitter(blk.file)(blk.address, "sensitive",
+                              f"output {name!r} carries {source}: add sensitive = true")
+
     # references
     for (address, file), value in _all_values(mod):
         emit = emitter(file)
@@ -638,6 +657,41 @@ def _all_values(mod: ModuleDir) -> Iterator[tuple[tuple[str, Path], Any]]:
         yield (blk.address, blk.file), blk.body
     for name, (value, file) in mod.locals.items():
         yield (f"local.{name}", file), value
+
+
+def _for_each_problem(value: Any, mod: ModuleDir) -> str | None:
+    """for_each takes a map or a set of strings, never a list."""
+    if isinstance(value, list):
+        return "for_each needs a map or a set: wrap the list in toset()"
+    if isinstance(value, str):
+        match = re.fullmatch(r"\$\{var\.([\w-]+)\}", value)
+        if match and match.group(1) in mod.variables:
+            declared = str(mod.variables[match.group(1)].body.get("type", ""))
+            if declared.startswith(("${list(", "${tuple(")) or declared == "list":
+                return (f"for_each needs a map or a set, var.{match.group(1)} is a list: "
+                        "wrap it in toset()")
+    return None
+
+
+def _sensitive_source(
+    value: Any, mod: ModuleDir, callees: dict[str, ModuleDir], schema: Schema
+) -> str | None:
+    """The first sensitive thing an output value refers to, described, or None."""
+    for ref in references(value):
+        root, parts = ref.root, ref.parts
+        if root == "var" and parts[0] in mod.variables:
+            if mod.variables[parts[0]].body.get("sensitive") is True:
+                return f"the sensitive variable var.{parts[0]}"
+        elif root == "module" and len(parts) > 1 and parts[0] in callees:
+            out = callees[parts[0]].outputs.get(parts[1])
+            if out is not None and out.body.get("sensitive") is True:
+                return f"the sensitive output module.{parts[0]}.{parts[1]}"
+        elif root.startswith("azurerm_") and len(parts) > 1:
+            spec = schema.resources.get(root)
+            attr = spec["block"].get("attributes", {}).get(parts[1]) if spec else None
+            if attr and attr.get("sensitive"):
+                return f"the sensitive attribute {root}.{parts[0]}.{parts[1]}"
+    return None
 
 
 def _check_reference(

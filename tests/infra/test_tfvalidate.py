@@ -574,3 +574,78 @@ variable "names" {
         ("type", "default: expected a list, got the string \"a\""),
         ("variable", "validation block lacks error_message"),
     ]
+
+
+def test_outputs_carrying_sensitive_values_must_be_sensitive(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+variable "password" {
+  type        = string
+  description = "A secret."
+  sensitive   = true
+}
+
+resource "azurerm_application_insights" "ai" {
+  name                = "ai"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  application_type    = "web"
+}
+
+output "connection_string" {
+  value = azurerm_application_insights.ai.connection_string
+}
+
+output "password" {
+  value = "x-${var.password}"
+}
+
+output "hidden" {
+  value     = azurerm_application_insights.ai.instrumentation_key
+  sensitive = true
+}
+
+output "app_id" {
+  value = azurerm_application_insights.ai.app_id
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("sensitive", "output 'connection_string' carries the sensitive attribute "
+                      "azurerm_application_insights.ai.connection_string: add sensitive = true"),
+        ("sensitive", "output 'password' carries the sensitive variable var.password: "
+                      "add sensitive = true"),
+    ]
+
+
+def test_for_each_and_count_misuse(tmp_path: Path, schema: Schema, write_tf: WriteTf) -> None:
+    write_tf("main.tf", """
+variable "names" {
+  type        = list(string)
+  description = "Names."
+}
+
+resource "azurerm_resource_group" "a" {
+  for_each = var.names
+  name     = each.value
+  location = "westeurope"
+}
+
+resource "azurerm_resource_group" "b" {
+  for_each = ["x", "y"]
+  name     = each.value
+  location = "westeurope"
+}
+
+resource "azurerm_resource_group" "c" {
+  count    = 1
+  for_each = toset(var.names)
+  name     = each.value
+  location = "westeurope"
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("meta", "for_each needs a map or a set, var.names is a list: wrap it in toset()"),
+        ("meta", "for_each needs a map or a set: wrap the list in toset()"),
+        ("meta", "count and for_each cannot both be set"),
+    ]
