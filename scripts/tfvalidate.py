@@ -292,6 +292,7 @@ _COUNT = re.compile(r"(?<![\w.])count\.index\b")
 class Reference:
     root: str
     parts: tuple[str, ...]
+    indexes: tuple[bool, bool] = (False, False)  # an [index] after the 1st / the 2nd part
 
 
 def references(value: Any) -> Iterator[Reference]:
@@ -300,7 +301,7 @@ def references(value: Any) -> Iterator[Reference]:
         code = _code_of(text)
         for match in _REF.finditer(code):
             parts = tuple(p for p in (match["a"], match["b"], match["c"]) if p)
-            yield Reference(match["root"], parts)
+            yield Reference(match["root"], parts, (bool(match["idx1"]), bool(match["idx2"])))
 
 
 # --------------------------------------------------------------------------- checks
@@ -694,6 +695,15 @@ def _sensitive_source(
     return None
 
 
+def _is_multi(blk: Block) -> bool:
+    return "count" in blk.body or "for_each" in blk.body
+
+
+def _instance_key_missing(address: str) -> str:
+    return (f"{address} has count or for_each: name an instance ({address}[...]) "
+            "or use a splat or for expression")
+
+
 def _check_reference(
     ref: Reference, mod: ModuleDir, callees: dict[str, ModuleDir], schema: Schema
 ) -> str | None:
@@ -707,6 +717,8 @@ def _check_reference(
     elif root == "module":
         if parts[0] not in mod.modules:
             return f"module.{parts[0]} is not called here"
+        if len(parts) > 1 and not ref.indexes[0] and _is_multi(mod.modules[parts[0]]):
+            return _instance_key_missing(f"module.{parts[0]}")
         callee = callees.get(parts[0])
         if callee is not None and len(parts) > 1 and parts[1] not in callee.outputs:
             return f"module.{parts[0]} has no output {parts[1]!r}"
@@ -716,6 +728,8 @@ def _check_reference(
         key = (parts[0], parts[1])
         if key not in mod.data:
             return f"data.{parts[0]}.{parts[1]} is not declared"
+        if len(parts) > 2 and not ref.indexes[1] and _is_multi(mod.data[key]):
+            return _instance_key_missing(f"data.{parts[0]}.{parts[1]}")
         if len(parts) > 2:
             return _check_attribute(schema.data_sources.get(parts[0]), f"data.{key[0]}.{key[1]}",
                                     parts[2])
@@ -723,6 +737,8 @@ def _check_reference(
         key = (root, parts[0])
         if key not in mod.resources:
             return f"{root}.{parts[0]} is not declared"
+        if len(parts) > 1 and not ref.indexes[0] and _is_multi(mod.resources[key]):
+            return _instance_key_missing(f"{root}.{parts[0]}")
         if len(parts) > 1:
             return _check_attribute(schema.resources.get(root), f"{root}.{parts[0]}", parts[1],
                                     parts[2] if len(parts) > 2 else None)

@@ -649,3 +649,31 @@ resource "azurerm_resource_group" "c" {
         ("meta", "for_each needs a map or a set: wrap the list in toset()"),
         ("meta", "count and for_each cannot both be set"),
     ]
+
+
+def test_counted_things_need_an_instance_key(
+    tmp_path: Path, schema: Schema, write_tf: WriteTf
+) -> None:
+    write_tf("main.tf", """
+resource "azurerm_resource_group" "many" {
+  count    = 2
+  name     = "rg-${count.index}"
+  location = "westeurope"
+}
+
+output "wrong" {
+  value = azurerm_resource_group.many.id
+}
+
+output "right" {
+  value = [azurerm_resource_group.many[0].id, azurerm_resource_group.many[*].name]
+}
+
+output "also_right" {
+  value = [for rg in azurerm_resource_group.many : rg.location]
+}
+""")
+    assert codes(run(tmp_path, schema)) == [
+        ("reference", "azurerm_resource_group.many has count or for_each: name an instance "
+                      "(azurerm_resource_group.many[...]) or use a splat or for expression"),
+    ]
