@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chatref.policy.check import judge
 from chatref.policy.engine import run_checkov
 from chatref.policy.report import Status
@@ -14,9 +16,12 @@ from .conftest import FIXTURES
 CENTRAL = FIXTURES / "modules" / "central"
 
 
-def test_central_modules_cover_the_modules_they_point_at(checkov_bin: Path) -> None:
-    records = run_checkov(CENTRAL, plan=False, checkov=checkov_bin)
-    report = judge(records, CENTRAL, plan=False, profile="production")
+@pytest.mark.parametrize("plan", [False, True], ids=["hcl", "plan"])
+def test_central_modules_cover_the_modules_they_point_at(checkov_bin: Path, plan: bool) -> None:
+    """With --plan, the .tf files beside plan.json are read for the module calls."""
+    target = CENTRAL / "plan.json" if plan else CENTRAL
+    records = run_checkov(target, plan=plan, checkov=checkov_bin)
+    report = judge(records, target, plan=plan, profile="production")
     verdicts = {
         (f.rule_id, f.resource): f.status
         for f in report.findings
@@ -34,3 +39,12 @@ def test_central_modules_cover_the_modules_they_point_at(checkov_bin: Path) -> N
     assert not any("azurerm_search_service" in f.resource for f in report.blocking)
     passed = [f for f in report.findings if f.resource == vault and f.rule_id == "CKV_CHATREF_023"]
     assert passed[0].message == "reached through module.endpoints"
+
+
+def test_plan_without_sources_beside_it_gets_no_credit(checkov_bin: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text((CENTRAL / "plan.json").read_text())
+    records = run_checkov(plan, plan=True, checkov=checkov_bin)
+    report = judge(records, plan, plan=True, profile="production")
+    failed = {f.resource for f in report.blocking if f.rule_id == "CKV_CHATREF_023"}
+    assert "module.vault.azurerm_key_vault.this" in failed

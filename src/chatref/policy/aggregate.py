@@ -18,7 +18,6 @@ from chatref.policy.engine import CheckRecord
 
 REQUIRED_ALERT_METRICS = ("exceptions/server", "requests/failed", "requests/duration")
 MIN_OPENAI_REGIONS = 2
-MODULE_CALL = "CKV_CHATREF_MODULE_CALL"
 INVENTORY = "CKV_CHATREF_INVENTORY"
 # Graph rules a central module can satisfy: rule id -> the resource type that module holds.
 COVERED_THROUGH_MODULES = {
@@ -27,6 +26,7 @@ COVERED_THROUGH_MODULES = {
 }
 _MODULE_REF = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)")
 _LOCAL_REF = re.compile(r"\blocal\.([A-Za-z0-9_-]+)")
+_MODULE_BLOCK = re.compile(r'^module\s+"([A-Za-z0-9_-]+)"\s*\{')
 _MODULE_NAME = re.compile(r"^(?:module\.)?([A-Za-z0-9_-]+)")
 
 
@@ -91,27 +91,46 @@ def _local_text(folder: Path, name: str) -> str:
     return ""
 
 
-def module_references(calls: Iterable[CheckRecord]) -> dict[str, set[str]]:
-    """For each module call: the modules its arguments refer to, through locals too."""
+def _module_blocks(folder: Path) -> dict[str, str]:
+    """The source text of every top-level ``module "name" { ... }`` block in ``folder``."""
+    blocks: dict[str, str] = {}
+    for tf_file in sorted(folder.glob("*.tf")):
+        try:
+            lines = tf_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        start: int | None = None
+        for index, line in enumerate(lines):
+            head = _MODULE_BLOCK.match(line)
+            if head and start is None:
+                start, name = index, head.group(1)
+            elif start is not None and line.rstrip() == "}":
+                blocks[name] = "\n".join(lines[start : index + 1])
+                start = None
+    return blocks
+
+
+def module_references(folder: Path) -> dict[str, set[str]]:
+    """For each module call in the root module ``folder``: the modules its arguments refer
+    to, directly or through locals."""
     refs: dict[str, set[str]] = {}
-    for call in calls:
-        text = _lines(call.file, call.start_line, call.end_line)
+    for name, text in _module_blocks(folder).items():
         found = set(_MODULE_REF.findall(text))
         pending, seen = list(_LOCAL_REF.findall(text)), set()
         while pending:
-            name = pending.pop()
-            if name in seen:
+            local_name = pending.pop()
+            if local_name in seen:
                 continue
-            seen.add(name)
-            local = _local_text(call.file.parent, name)
+            seen.add(local_name)
+            local = _local_text(folder, local_name)
             found |= set(_MODULE_REF.findall(local))
             pending += _LOCAL_REF.findall(local)
-        refs.setdefault(_module_name(call.resource), set()).update(found)
+        refs[name] = found - {name}
     return refs
 
 
 def _cover_through_modules(
-    records: list[CheckRecord], calls: list[CheckRecord], inventory: list[CheckRecord]
+    records: list[CheckRecord], source: Path | None, inventory: list[CheckRecord]
 ) -> None:
     """Pass graph failures whose service's module is the target of a central module.
 
@@ -120,7 +139,9 @@ def _cover_through_modules(
     graph. Coarse by design: a module referred to by the private endpoint (or diagnostics)
     module counts as covered for the services it holds.
     """
-    refs = module_references(calls)
+    if source is None:
+        return
+    refs = module_references(source)
     for rule_id, holder_type in COVERED_THROUGH_MODULES.items():
         holders = {
             _module_name(r.resource)
@@ -139,17 +160,20 @@ def _cover_through_modules(
                 )
 
 
-def aggregate(records: Iterable[CheckRecord], anchor: CheckRecord) -> list[CheckRecord]:
+def aggregate(
+    records: Iterable[CheckRecord], anchor: CheckRecord, source: Path | None = None
+) -> list[CheckRecord]:
     """Replace the fact records of one scan with one verdict per configuration rule.
 
     ``anchor`` gives the file and line a verdict points at when no resource exists to point at
-    (no budget at all, say): the root module's first file, or the plan file.
+    (no budget at all, say): the root module's first file, or the plan file. ``source`` is the
+    root module's folder, read for central private-endpoint and diagnostics modules (for a
+    plan: the folder holding the plan, when its .tf files are there).
     """
     everything = list(records)
-    calls = [r for r in everything if r.check_id == MODULE_CALL]
     inventory = [r for r in everything if r.check_id == INVENTORY]
-    records = [r for r in everything if r.check_id not in (MODULE_CALL, INVENTORY)]
-    _cover_through_modules(records, calls, inventory)
+    records = [r for r in everything if r.check_id != INVENTORY]
+    _cover_through_modules(records, source, inventory)
     facts: dict[str, list[CheckRecord]] = {rule_id: [] for rule_id in CONFIGURATION_RULES}
     kept: list[CheckRecord] = []
     for record in records:

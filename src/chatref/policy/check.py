@@ -52,7 +52,10 @@ def judge(
 ) -> Report:
     """The pure half of ``policy_check``: checkov's records in, the report out."""
     loaded: list[Override] = load_overrides(overrides) if overrides else []
-    records = aggregate(records, anchor_for(target.resolve(), plan=plan))
+    target = target.resolve()
+    folder = target.parent if plan else target
+    source = folder if any(folder.glob("*.tf")) else None
+    records = aggregate(records, anchor_for(target, plan=plan), source)
     report = evaluate(
         records, profile=profile, overrides=loaded, target=display_path(target),
         input_kind="plan" if plan else "terraform",
