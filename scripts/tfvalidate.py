@@ -784,6 +784,39 @@ def validate_tfvars(path: Path, mod: ModuleDir) -> list[Finding]:
 _ASSIGN = re.compile(r"^(\s*)([\w\"\-.]+)(\s*)=(?![=>])(.*)$")
 
 
+def _trailing_comment(value: str) -> int | None:
+    """Index of a trailing `#` comment in an argument's value text, outside strings."""
+    in_string = False
+    for index, ch in enumerate(value):
+        if ch == '"' and (index == 0 or value[index - 1] != "\\"):
+            in_string = not in_string
+        elif ch == "#" and not in_string:
+            return index
+    return None
+
+
+def _check_comment_columns(group: list[tuple[int, re.Match[str]]], emit: Any) -> None:
+    """Consecutive trailing comments start one space after the longest value among them."""
+    run: list[tuple[int, str, int]] = []  # line, value text, comment index in the value
+
+    def close() -> None:
+        if len(run) > 0:
+            longest = max(len(text[:at].rstrip()) for _, text, at in run)
+            for number, _text, at in run:
+                if at != longest + 1:
+                    emit(number, "trailing comment is not aligned with its neighbours")
+        run.clear()
+
+    for number, match in group:
+        value = match.group(4)
+        at = _trailing_comment(value)
+        if at is None:
+            close()
+        else:
+            run.append((number, value, at))
+    close()
+
+
 def fmt_problems(path: Path) -> list[Finding]:
     """The layout rules of `terraform fmt` that matter in review (a heuristic, not the real one).
 
@@ -808,6 +841,7 @@ def fmt_problems(path: Path) -> list[Finding]:
             for number, m in group:
                 if len(m.group(2)) + len(m.group(3)) != width + 1:
                     emit(number, f"`=` of {m.group(2)!r} is not aligned with its neighbours")
+            _check_comment_columns(group, emit)
             group.clear()
 
     for index, line in enumerate(lines, start=1):

@@ -512,6 +512,23 @@ def test_fmt_heuristic_flags_misaligned_arguments(tmp_path: Path, write_tf: Writ
     assert not any(address == "line 4" for address, _ in messages)  # multi-line value
 
 
+def test_fmt_heuristic_aligns_trailing_comments(tmp_path: Path, write_tf: WriteTf) -> None:
+    from scripts.tfvalidate import fmt_problems
+
+    path = write_tf("main.tf", """locals {
+  a     = true     # one space too many
+  bb    = "Allow"  # here too
+  c     = 1
+  ddddd = "x" # alone: one space
+  e     = "#" # a hash inside a string is no comment
+}
+""")
+    assert [(f.address, f.message) for f in fmt_problems(path)] == [
+        ("line 2", "trailing comment is not aligned with its neighbours"),
+        ("line 3", "trailing comment is not aligned with its neighbours"),
+    ]
+
+
 def test_infra_follows_the_fmt_layout() -> None:
     from scripts.tfvalidate import fmt_problems
     from tests.infra.conftest import INFRA

@@ -13,10 +13,10 @@ locals {
 
   # ---- The one place where dev opts out of the production-safe module defaults. ----
   basic = {
-    public_network_access_enabled = true     # no private endpoints in the basic architecture
-    network_default_action        = "Allow"  # no firewall in front of Key Vault, Storage, OpenAI
-    customer_managed_key_enabled  = false    # platform-managed keys
-    purge_protection_enabled      = false    # throwaway vaults can be purged
+    public_network_access_enabled = true    # no private endpoints in the basic architecture
+    network_default_action        = "Allow" # no firewall in front of Key Vault, Storage, OpenAI
+    customer_managed_key_enabled  = false   # platform-managed keys
+    purge_protection_enabled      = false   # throwaway vaults can be purged
     soft_delete_retention_days    = 7
     storage_replication_type      = "LRS"
     key_vault_sku                 = "standard"
