@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from chatref.errors import InputError
 from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT, weighted_fusion
 from chatref.retrieval.types import Embedder, Passage, PassageIndex, SearchMode
@@ -39,15 +41,13 @@ class Retriever:
         if not query.strip():
             return []
         pool = max(self.candidates, top_k)
-        keyword: list[Passage] = []
-        vector: list[Passage] = []
-        if mode in ("keyword", "hybrid"):
-            keyword = await self._index.keyword_search(query, pool)
-        if mode in ("vector", "hybrid"):
-            query_vector = (await self._embedder.embed([query]))[0]
-            vector = await self._index.vector_search(query_vector, pool)
         if mode == "keyword":
-            return keyword[:top_k]
+            return (await self._index.keyword_search(query, pool))[:top_k]
+        query_vector = (await self._embedder.embed([query]))[0]
         if mode == "vector":
-            return vector[:top_k]
+            return (await self._index.vector_search(query_vector, pool))[:top_k]
+        keyword, vector = await asyncio.gather(  # the two halves run in parallel
+            self._index.keyword_search(query, pool),
+            self._index.vector_search(query_vector, pool),
+        )
         return weighted_fusion(keyword, vector, vector_weight=self.vector_weight)[:top_k]

@@ -15,6 +15,7 @@ another connection has changed the index (tracked by a generation counter in ``m
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -336,7 +337,9 @@ class SqliteIndex:
             return self._passages([(int(r[0]), -float(r[1])) for r in rows], "keyword")
 
     async def keyword_search(self, query: str, limit: int) -> list[Passage]:
-        return self.keyword_search_sync(query, limit)
+        # In a worker thread: FTS5 releases the GIL, so the event loop keeps relaying other
+        # chats' tokens meanwhile, and a hybrid search runs its vector half in parallel.
+        return await asyncio.to_thread(self.keyword_search_sync, query, limit)
 
     def _load_matrix(self) -> None:
         generation = self._generation()
@@ -355,14 +358,16 @@ class SqliteIndex:
             raise ValueError(f"query vector has dimension {query.shape[0]}, not {self.dimension}")
         with self._lock:
             self._load_matrix()
-            if not len(self._matrix_ids) or limit <= 0:
-                return []
-            scores = self._matrix @ query
-            k = min(limit, len(scores))
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top])]
-            scored = [(int(self._matrix_ids[i]), float(scores[i])) for i in top]
+            matrix, ids = self._matrix, self._matrix_ids
+        if not len(ids) or limit <= 0:
+            return []
+        scores = matrix @ query  # outside the lock: a keyword search can use the connection
+        k = min(limit, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        scored = [(int(ids[i]), float(scores[i])) for i in top]
+        with self._lock:
             return self._passages(scored, "vector")
 
     async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
-        return self.vector_search_sync(vector, limit)
+        return await asyncio.to_thread(self.vector_search_sync, vector, limit)
