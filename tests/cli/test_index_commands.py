@@ -82,3 +82,14 @@ def test_eval_retrieval_on_a_tiny_beir_collection(tmp_path: Path) -> None:
     assert set(by_mode) == {"keyword", "vector", "hybrid"}
     assert by_mode["keyword"]["ndcg_at_10"] == 1.0
     assert by_mode["hybrid"]["recall_at_100"] == 1.0
+
+    result = chatref("eval", "retrieval", "--dataset", str(data), "--mode", "hybrid",
+                     "--fusion", "rrf", "--json", cwd=tmp_path)
+    out = json.loads(result.stdout)
+    assert out["fusion"] == "rrf" and [r["mode"] for r in out["results"]] == ["hybrid"]
+
+
+def test_eval_rejects_an_unknown_fusion(tmp_path: Path) -> None:
+    result = chatref("eval", "retrieval", "--dataset", str(tmp_path), "--fusion", "max",
+                     cwd=tmp_path)
+    assert result.returncode == 2 and "'max' is not weighted or rrf" in result.stderr

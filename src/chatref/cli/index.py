@@ -154,10 +154,15 @@ def eval_retrieval(
         float | None, typer.Option("--vector-weight", min=0.0, max=1.0,
                                    help="Hybrid fusion weight [default: the tuned one].")
     ] = None,
+    fusion: Annotated[
+        str, typer.Option("--fusion", help="weighted (default) or rrf, for comparison.")
+    ] = "weighted",
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index a BEIR collection and print nDCG@10 and recall@100 per mode."""
+    if fusion not in ("weighted", "rrf"):
+        raise typer.BadParameter(f"{fusion!r} is not weighted or rrf", param_hint="--fusion")
     settings = Settings()
     loaded = load_beir(dataset, split=split)
     index_path = index or settings.chatref_data_dir / "eval" / f"{loaded.name}.sqlite"
@@ -168,6 +173,7 @@ def eval_retrieval(
         services = build_services(settings, index_path=index_path)
         if vector_weight is not None:
             services.retriever.vector_weight = vector_weight
+        services.retriever.fusion = "rrf" if fusion == "rrf" else "weighted"
         try:
             with _progress(console) as bar:
                 task = bar.add_task("indexing corpus", total=loaded.corpus_size(), current="")
@@ -195,6 +201,7 @@ def eval_retrieval(
     if as_json:
         typer.echo(json.dumps({
             "dataset": loaded.name, "split": split, "queries": len(loaded.queries),
+            "fusion": fusion,
             "results": [r.__dict__ for r in results],
         }, indent=2))
         return

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from chatref.errors import InputError
-from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT, weighted_fusion
+from chatref.retrieval.fusion import (
+    DEFAULT_VECTOR_WEIGHT,
+    reciprocal_rank_fusion,
+    weighted_fusion,
+)
 from chatref.retrieval.types import Embedder, Passage, PassageIndex, SearchMode
 
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
@@ -30,6 +35,8 @@ class Retriever:
         self._embedder = embedder
         self.vector_weight = vector_weight
         self.candidates = candidates
+        # "rrf" is kept to reproduce the comparison in docs/benchmarks.md; "weighted" is better.
+        self.fusion: Literal["weighted", "rrf"] = "weighted"
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
@@ -50,4 +57,6 @@ class Retriever:
             self._index.keyword_search(query, pool),
             self._index.vector_search(query_vector, pool),
         )
+        if self.fusion == "rrf":
+            return reciprocal_rank_fusion(keyword, vector)[:top_k]
         return weighted_fusion(keyword, vector, vector_weight=self.vector_weight)[:top_k]
