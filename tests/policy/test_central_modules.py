@@ -48,3 +48,16 @@ def test_plan_without_sources_beside_it_gets_no_credit(checkov_bin: Path, tmp_pa
     report = judge(records, plan, plan=True, profile="production")
     failed = {f.resource for f in report.blocking if f.rule_id == "CKV_CHATREF_023"}
     assert "module.vault.azurerm_key_vault.this" in failed
+
+
+def test_unexpanded_dynamic_block_proves_nothing(checkov_bin: Path) -> None:
+    """checkov leaves a dynamic block with an empty for_each as raw `var.x` content; the
+    customer-managed key rule must fail that account, not count the block as present."""
+    target = FIXTURES / "modules" / "dynamic"
+    report = judge(run_checkov(target, plan=False, checkov=checkov_bin), target, plan=False,
+                   profile="production")
+    cmk = {f.resource: f.status for f in report.findings if f.rule_id == "CKV_CHATREF_014"}
+    assert cmk == {
+        "module.cmk_on.azurerm_storage_account.this": Status.PASSED,
+        "module.cmk_off.azurerm_storage_account.this": Status.FAILED,
+    }

@@ -20,6 +20,7 @@ DEV_PRODUCTION_GAPS = {
     "CKV_CHATREF_004",  # purge protection
     "CKV_CHATREF_005",  # 7-day soft delete
     "CKV_CHATREF_007",  # Key Vault firewall open
+    "CKV_CHATREF_014",  # platform-managed keys on storage
     "CKV_CHATREF_015",  # storage firewall open
     "CKV_CHATREF_017",  # no content trust (Basic registry)
     "CKV_CHATREF_020",  # search basic tier

@@ -160,6 +160,36 @@ def _cover_through_modules(
                 )
 
 
+_RESOURCE_TYPE = re.compile(r"(azurerm_[a-z0-9_]+)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?$")
+
+
+def _unevaluated(records: list[CheckRecord]) -> list[CheckRecord]:
+    """Failures for resources a graph rule silently skipped.
+
+    checkov's graph checks report nothing for a resource whose attribute is an unresolved
+    variable. A guardrail that cannot judge a resource must not pass it, so each resource seen
+    anywhere in the scan, of a type a graph rule judges, without a record of that rule, fails.
+    """
+    judged = {(r.check_id, r.resource) for r in records}
+    seen: dict[str, CheckRecord] = {}
+    for record in records:
+        match = _RESOURCE_TYPE.search(record.resource)
+        if match and record.resource not in seen:
+            seen[record.resource] = record
+    added = []
+    for rule in RULES.values():
+        for resource, record in seen.items():
+            match = _RESOURCE_TYPE.search(resource)
+            if match and match.group(1) in rule.types and (rule.id, resource) not in judged:
+                added.append(replace(
+                    record, check_id=rule.id, name=rule.title, result="failed", details=(
+                        "checkov could not evaluate this rule here (a value it needs is an "
+                        "unresolved variable)",
+                    ),
+                ))
+    return added
+
+
 def aggregate(
     records: Iterable[CheckRecord], anchor: CheckRecord, source: Path | None = None
 ) -> list[CheckRecord]:
@@ -173,6 +203,7 @@ def aggregate(
     everything = list(records)
     inventory = [r for r in everything if r.check_id == INVENTORY]
     records = [r for r in everything if r.check_id != INVENTORY]
+    records += _unevaluated(records)
     _cover_through_modules(records, source, inventory)
     facts: dict[str, list[CheckRecord]] = {rule_id: [] for rule_id in CONFIGURATION_RULES}
     kept: list[CheckRecord] = []

@@ -48,6 +48,7 @@ class Rule:
     fix: str
     basic: Level | None = Level.ADVISORY
     scope: str = "resource"  # resource | graph | configuration (decided across the scan)
+    types: tuple[str, ...] = ()  # graph rules: the resource types they judge
 
     def level(self, profile: str) -> Level | None:
         """The enforcement level in ``profile``; None when the profile does not apply it."""
@@ -55,6 +56,11 @@ class Rule:
 
 
 H, S, A = Level.HARD, Level.SOFT, Level.ADVISORY
+_PAAS = (
+    "azurerm_key_vault", "azurerm_storage_account", "azurerm_container_registry",
+    "azurerm_cognitive_account", "azurerm_search_service", "azurerm_machine_learning_workspace",
+    "azurerm_ai_foundry",
+)
 CRIT, HIGH, MED, LOW = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
 _GUIDE = "production guide"
 
@@ -120,7 +126,8 @@ _RULES = (
          "A customer-managed key lets the organisation revoke access to the data at rest.",
          f"{_GUIDE} §3 Storage: customer-managed keys; CIS Azure 3.12",
          "Add customer_managed_key { key_vault_key_id, user_assigned_identity_id } or an "
-         "azurerm_storage_account_customer_managed_key resource.", scope="graph"),
+         "azurerm_storage_account_customer_managed_key resource.", scope="graph",
+         types=("azurerm_storage_account",)),
     Rule("CKV_CHATREF_015", "Storage firewall denies by default", HIGH, "storage",
          "Storage reachable from any network is one leaked SAS away from exfiltration.",
          f"{_GUIDE} §3 Storage: configure firewall rules; CIS Azure 3.8",
@@ -161,12 +168,12 @@ _RULES = (
          "Traffic to data services must stay on the private network.",
          f"{_GUIDE} §2 Private Endpoints: for all PaaS services",
          "Add an azurerm_private_endpoint whose private_connection_resource_id is the service.",
-         scope="graph"),
+         scope="graph", types=_PAAS),
     Rule("CKV_CHATREF_024", "Subnets have a network security group", HIGH, "network",
          "A subnet without an NSG allows all traffic within the VNet and from peers.",
          f"{_GUIDE} §2 Network Security Groups; CIS Azure 6 (networking)",
          "Associate an NSG with azurerm_subnet_network_security_group_association.",
-         scope="graph"),
+         scope="graph", types=("azurerm_subnet",)),
     Rule("CKV_CHATREF_025", "PaaS services refuse public network access", HIGH, "network",
          "A private endpoint protects nothing while the public endpoint stays open.",
          f"{_GUIDE} §2 Network Security; Sentinel area: no public network access",
@@ -193,7 +200,8 @@ _RULES = (
          "Without logs there is no audit trail and no incident diagnosis.",
          f"{_GUIDE} §6 Logging and Auditing: diagnostic settings on all resources; CIS Azure 5.1",
          "Add azurerm_monitor_diagnostic_setting with target_resource_id = <service>.id to Log "
-         "Analytics.", scope="graph"),
+         "Analytics.", scope="graph",
+         types=(*_PAAS, "azurerm_linux_web_app", "azurerm_windows_web_app")),
     Rule("CKV_CHATREF_031", "App Service plan is Premium, zone balanced, 3+ instances", HIGH,
          "availability",
          "One instance or one zone is a single point of failure.",
@@ -203,7 +211,7 @@ _RULES = (
          "Load spikes must add instances without a person awake.",
          f"{_GUIDE} §1 App Service: enable auto-scaling; §5 implement auto-scaling",
          "Add azurerm_monitor_autoscale_setting with target_resource_id = <plan>.id.", None,
-         scope="graph"),
+         scope="graph", types=("azurerm_service_plan",)),
     Rule("CKV_CHATREF_033", "Azure OpenAI is deployed in 2+ regions", HIGH, "availability",
          "A regional model outage must fail over, not take the chat down.",
          f"{_GUIDE} §1 Azure OpenAI: deploy in multiple regions",

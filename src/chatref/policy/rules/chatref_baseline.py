@@ -23,13 +23,9 @@ _OLD_TLS = {"1.0", "1.1", "TLS1_0", "TLS1_1"}
 class ManagedIdentity(ChatrefCheck):
     ID = "CKV_CHATREF_001"
     NAME = "Services authenticate with a managed identity"
-    RESOURCES = (
-        *WEB_APPS,
-        "azurerm_cognitive_account",
-        "azurerm_search_service",
-        "azurerm_machine_learning_workspace",
-        "azurerm_ai_foundry",
-    )
+    # The services that call others: the web app (OpenAI, Search, Storage, Key Vault) and the
+    # AI workspaces. A model or search account needs an identity only for CMK or indexers.
+    RESOURCES = (*WEB_APPS, "azurerm_machine_learning_workspace", "azurerm_ai_foundry")
     CATEGORY = CheckCategories.IAM
 
     def problems(self, conf: dict[str, Any]) -> list[str]:

@@ -75,8 +75,37 @@ PAAS = (
 WEB_APPS = ("azurerm_linux_web_app", "azurerm_windows_web_app")
 
 
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def dynamic_block_absent(conf: dict[str, Any], name: str) -> bool:
+    """True when block ``name`` comes from a ``dynamic`` block checkov did not expand.
+
+    checkov leaves a dynamic block whose ``for_each`` is empty (or unresolvable) as its raw
+    content; when every value in it is a variable (``{"key_vault_key_id": ["var.key_id"]}``)
+    the block proves nothing, so rules treat it as absent. (An expanded ``for_each = [1]``
+    comes out with the iterator's value, 1, and counts as present.) Limits: a block with a
+    literal in it, or one that uses its iterator (``georeplications.value``), cannot be told
+    apart from an expanded one, because checkov does not expand ``for_each`` over a list
+    variable; such blocks count as present.
+    """
+    dynamic = {key for entry in conf.get("dynamic") or [] if isinstance(entry, dict)
+               for key in entry}
+    if name not in dynamic or not conf.get(name):
+        return False
+    leaves = [leaf for leaf in _leaves(conf[name]) if leaf != "__is_block__"]
+    return bool(leaves) and all(isinstance(leaf, str) and unresolved(leaf) for leaf in leaves)
+
+
 def get(conf: dict[str, Any], path: str) -> Any:
     """The value at ``a/b/c`` (blocks are lists of one dict), or MISSING."""
+    if dynamic_block_absent(conf, path.split("/")[0]):
+        return MISSING
     node: Any = conf
     for part in path.split("/"):
         while isinstance(node, list):
