@@ -81,3 +81,14 @@ def test_hcl_fixtures_are_valid_azurerm_4(monkeypatch: pytest.MonkeyPatch) -> No
         if f.code not in {"provider", "variable"}
     ]
     assert not findings, "\n".join(findings)
+
+
+def test_docs_list_every_rule_with_its_levels() -> None:
+    from .conftest import REPO
+
+    docs = (REPO / "docs" / "policy.md").read_text()
+    for rule in RULES.values():
+        basic = rule.level("basic")
+        row = f"| {rule.id} | {rule.title} | {rule.severity.value} | " \
+              f"{basic.value if basic else '—'} | hard |"
+        assert row in docs, f"docs/policy.md: rule table row for {rule.id} is missing or stale"

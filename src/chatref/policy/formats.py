@@ -57,6 +57,8 @@ def print_table(
             console.print(f"    {f.resource}  {f.file}:{f.start_line}", highlight=False)
             if f.message != f.title:
                 console.print(f"    {f.message}", highlight=False)
+            if f.status is Status.FAILED:
+                console.print(f"    why: {f.rationale}", highlight=False)
             if f.status is not Status.PASSED:
                 console.print(f"    fix: {f.fix}", highlight=False)
             if f.override_reason:
