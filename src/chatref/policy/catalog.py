@@ -4,6 +4,8 @@ The checks themselves are checkov custom checks in ``chatref/policy/rules`` (run
 ``.venv-checkov``); this module is their metadata, read by the report. A rule's id is the
 checkov check id. ``test_catalog.py`` keeps the two in step.
 
+CIS references are to the CIS Microsoft Azure Foundations Benchmark v2.0.
+
 Profiles follow Sentinel's enforcement levels: ``hard`` fails the build, ``soft`` fails unless
 overridden with a recorded reason, ``advisory`` warns. ``basic`` applies the baseline (identity,
 TLS, Key Vault, content filter, App Service; tagging soft) and shows the rest as advisory;
@@ -92,7 +94,7 @@ _RULES = (
          "Set rbac_authorization_enabled = true and grant roles with azurerm_role_assignment.", H),
     Rule("CKV_CHATREF_007", "Key Vault firewall denies by default", HIGH, "key-vault",
          "An open vault endpoint is one leaked token away from every secret.",
-         f"{_GUIDE} §3 Key Vault: restrict network access with firewall rules; CIS Azure 8.7",
+         f"{_GUIDE} §3 Key Vault: restrict network access with firewall rules",
          "Add network_acls { default_action = \"Deny\", bypass = \"AzureServices\" } or set "
          "public_network_access_enabled = false."),
     Rule("CKV_CHATREF_008", "Key Vault keys and secrets expire", MED, "key-vault",
@@ -135,7 +137,7 @@ _RULES = (
          "false."),
     Rule("CKV_CHATREF_016", "Container registry admin user is off", HIGH, "registry",
          "The admin user is a shared password with push rights.",
-         "Sentinel area: container registry; CIS Azure (ACR admin account disabled)",
+         "Sentinel area: container registry (admin user off)",
          "Set admin_enabled = false; pull with the app's managed identity (AcrPull)."),
     Rule("CKV_CHATREF_017", "Container registry enforces content trust", MED, "registry",
          "Only signed images should reach production.",
@@ -171,7 +173,7 @@ _RULES = (
          scope="graph", types=_PAAS),
     Rule("CKV_CHATREF_024", "Subnets have a network security group", HIGH, "network",
          "A subnet without an NSG allows all traffic within the VNet and from peers.",
-         f"{_GUIDE} §2 Network Security Groups; CIS Azure 6 (networking)",
+         f"{_GUIDE} §2 Network Security Groups: implement NSGs",
          "Associate an NSG with azurerm_subnet_network_security_group_association.",
          scope="graph", types=("azurerm_subnet",)),
     Rule("CKV_CHATREF_025", "PaaS services refuse public network access", HIGH, "network",
@@ -219,7 +221,7 @@ _RULES = (
          scope="configuration"),
     Rule("CKV_CHATREF_034", "Log Analytics keeps 90+ days", MED, "monitoring",
          "Incidents are often found weeks later; 30 days is too short to investigate.",
-         f"{_GUIDE} §4 Monitoring: log_retention_days = 90; CIS Azure 5.1.2",
+         f"{_GUIDE} §4 Monitoring: log_retention_days = 90",
          "Set retention_in_days = 90."),
     Rule("CKV_CHATREF_035", "Alerts on exceptions, failed requests and response time", MED,
          "monitoring",
