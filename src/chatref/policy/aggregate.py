@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chatref.policy.catalog import CONFIGURATION_RULES, RULES
 from chatref.policy.engine import CheckRecord
+from chatref.policy.sources import module_references
 
 REQUIRED_ALERT_METRICS = ("exceptions/server", "requests/failed", "requests/duration")
 MIN_OPENAI_REGIONS = 2
@@ -24,9 +25,6 @@ COVERED_THROUGH_MODULES = {
     "CKV_CHATREF_023": "azurerm_private_endpoint",
     "CKV_CHATREF_030": "azurerm_monitor_diagnostic_setting",
 }
-_MODULE_REF = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)")
-_LOCAL_REF = re.compile(r"\blocal\.([A-Za-z0-9_-]+)")
-_MODULE_BLOCK = re.compile(r'^module\s+"([A-Za-z0-9_-]+)"\s*\{')
 _MODULE_NAME = re.compile(r"^(?:module\.)?([A-Za-z0-9_-]+)")
 
 
@@ -53,80 +51,6 @@ def _verdict(
         resource=at.resource if records else "(configuration)",
         details=(message,),
     )
-
-
-def _lines(file: Path, start: int, end: int) -> str:
-    try:
-        return "\n".join(file.read_text().splitlines()[start - 1 : end])
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _local_text(folder: Path, name: str) -> str:
-    """The source text of ``local.<name>``: its line in a locals block up to the next local."""
-    head = re.compile(rf"^(\s*){re.escape(name)}\s*=")
-    for tf_file in sorted(folder.glob("*.tf")):
-        try:
-            lines = tf_file.read_text().splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        in_locals = False
-        for index, line in enumerate(lines):
-            if re.match(r"^locals\s*\{", line):
-                in_locals = True
-                continue
-            if in_locals and line.startswith("}"):
-                in_locals = False
-                continue
-            match = head.match(line) if in_locals else None
-            if match is None:
-                continue
-            indent, body = match.group(1), [line]
-            for following in lines[index + 1 :]:
-                next_local = re.match(rf"^{indent}[A-Za-z0-9_-]+\s*=", following)
-                if following.startswith("}") or next_local:
-                    break
-                body.append(following)
-            return "\n".join(body)
-    return ""
-
-
-def _module_blocks(folder: Path) -> dict[str, str]:
-    """The source text of every top-level ``module "name" { ... }`` block in ``folder``."""
-    blocks: dict[str, str] = {}
-    for tf_file in sorted(folder.glob("*.tf")):
-        try:
-            lines = tf_file.read_text().splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        start: int | None = None
-        for index, line in enumerate(lines):
-            head = _MODULE_BLOCK.match(line)
-            if head and start is None:
-                start, name = index, head.group(1)
-            elif start is not None and line.rstrip() == "}":
-                blocks[name] = "\n".join(lines[start : index + 1])
-                start = None
-    return blocks
-
-
-def module_references(folder: Path) -> dict[str, set[str]]:
-    """For each module call in the root module ``folder``: the modules its arguments refer
-    to, directly or through locals."""
-    refs: dict[str, set[str]] = {}
-    for name, text in _module_blocks(folder).items():
-        found = set(_MODULE_REF.findall(text))
-        pending, seen = list(_LOCAL_REF.findall(text)), set()
-        while pending:
-            local_name = pending.pop()
-            if local_name in seen:
-                continue
-            seen.add(local_name)
-            local = _local_text(folder, local_name)
-            found |= set(_MODULE_REF.findall(local))
-            pending += _LOCAL_REF.findall(local)
-        refs[name] = found - {name}
-    return refs
 
 
 def _cover_through_modules(
