@@ -84,3 +84,27 @@ def test_dev_fails_production_with_the_expected_findings(dev_records: list[Check
     assert report.exit_code == 1
     failed = {f.rule_id for f in report.blocking}
     assert failed == DEV_PRODUCTION_GAPS, _blocking(report)
+
+
+def test_prod_with_ai_foundry_switched_on_passes_production(
+    checkov_bin: Path, tmp_path: Path
+) -> None:
+    """The optional AI Foundry hub, when enabled, is private, diagnosed and hardened too."""
+    folder = ENVIRONMENTS / "prod"
+    example = (folder / "terraform.tfvars.example").read_text()
+    assert "ai_foundry_enabled" in example
+    tfvars = tmp_path / "foundry.tfvars"
+    tfvars.write_text(
+        "\n".join(
+            "ai_foundry_enabled = true" if line.split("=")[0].strip() == "ai_foundry_enabled"
+            else line
+            for line in example.splitlines()
+        )
+    )
+    records = run_checkov(folder, plan=False, checkov=checkov_bin, var_files=(tfvars,))
+    report = _judge("prod", records, "production")
+    assert report.exit_code == 0, _blocking(report)
+    hub = [f for f in report.findings if "azurerm_ai_foundry.this" in f.resource
+           and f.rule_id in ("CKV_CHATREF_019", "CKV_CHATREF_023", "CKV_CHATREF_030")]
+    assert {f.rule_id for f in hub} == {"CKV_CHATREF_019", "CKV_CHATREF_023", "CKV_CHATREF_030"}
+    assert all(f.status is Status.PASSED for f in hub)
