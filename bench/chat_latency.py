@@ -159,6 +159,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--levels", default="1,20,100")
     parser.add_argument("--chats-per-worker", type=int, default=3)
+    parser.add_argument("--min-chats", type=int, default=30,
+                        help="at low concurrency, more chats per worker to reach this many")
     parser.add_argument("--tokens-per-s", type=float, default=50.0, help="the fake's pace")
     parser.add_argument("--answer-words", type=int, default=60)
     parser.add_argument("--workers", type=int, default=1, help="chatref serve --workers")
@@ -230,9 +232,9 @@ def main() -> None:
                 stop = asyncio.Event()
                 sampler = asyncio.create_task(sample_rss(stop))
                 answer_s = args.answer_words / args.tokens_per_s
-                model = await measure("model", fake_base, n, args.chats_per_worker, answer_s)
-                through = await measure("chatref", chatref_base, n, args.chats_per_worker,
-                                        answer_s)
+                per_worker = max(args.chats_per_worker, -(-args.min_chats // n))
+                model = await measure("model", fake_base, n, per_worker, answer_s)
+                through = await measure("chatref", chatref_base, n, per_worker, answer_s)
                 stop.set()
                 await sampler
                 return model, through

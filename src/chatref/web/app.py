@@ -8,6 +8,7 @@ through the composition root and closes them on shutdown. Example::
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -55,10 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             resolved, telemetry=telemetry, observer=chat_metrics.observe
         )
         app.state.services = services
+        # Everything built so far lives as long as the process: move it out of the collector's
+        # sight, so full collections under load walk only per-request objects (shorter pauses).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             app.state.services = None
+            gc.unfreeze()
             await services.aclose()
 
     app = FastAPI(
