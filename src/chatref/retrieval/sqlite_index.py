@@ -16,6 +16,7 @@ another connection has changed the index (tracked by a generation counter in ``m
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -147,6 +148,16 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     return applied
 
 
+@functools.cache
+def _single_threaded_blas() -> None:
+    """One BLAS thread per process: searches already run concurrently (one per request), and on
+    a loaded 2-core machine OpenBLAS's second thread made the vector search's 95th percentile
+    three to four times worse (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 class SqliteIndex:
     """The embedded ``PassageIndex``; also the write side used by ingestion."""
 
@@ -166,6 +177,7 @@ class SqliteIndex:
     @classmethod
     def open(cls, path: Path, *, embedder_name: str, dimension: int) -> SqliteIndex:
         """Open or create the index at ``path`` for the embedder ``embedder_name``."""
+        _single_threaded_blas()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = _connect(path)
