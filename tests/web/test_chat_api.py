@@ -107,3 +107,24 @@ async def test_a_model_failure_mid_answer_ends_with_an_error_event_and_keeps_the
     answer = detail["messages"][1]
     assert (answer["status"], answer["content"], answer["id"]) == (
         "error", partial, error["message_id"])
+
+
+async def test_an_openai_compatible_endpoint_on_v1_paths(
+    fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, indexed: object,
+) -> None:
+    from chatref.web.app import create_app
+
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.openai_base_url)
+    monkeypatch.setenv("OPENAI_MODEL", "gpt-4o-mini")
+    monkeypatch.setenv("OPENAI_API_KEY", "fake-key-for-tests")
+    fake_openai.answer = "Nightly [1]."
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            events = await chat(http, "When do backups run?")
+    request = fake_openai.last_request
+    assert request is not None and request.path == "/v1/chat/completions"
+    assert request.body["model"] == "gpt-4o-mini" and request.body["stream"] is True
+    assert "Backups run nightly at 02:00 UTC" in request.prompt_text
+    assert "".join(d["text"] for n, d in events if n == "delta") == "Nightly [1]."

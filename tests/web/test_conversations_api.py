@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from .conftest import chat
 
@@ -82,3 +83,16 @@ async def test_the_page_and_its_assets_are_served_locally(client: httpx.AsyncCli
         assert response.status_code == 200, asset
         assert "http://" not in response.text and "https://" not in response.text.replace(
             "(https?:", "")
+
+
+async def test_readiness_fails_when_a_backend_fails(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    app.state.services.index.close()  # the index file can no longer be read
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["index"]["ok"] is False and body["checks"]["index"]["detail"]["error"]
+    assert body["checks"]["store"]["ok"] is True
+    assert (await client.get("/health/live")).status_code == 200

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from chatref.app import Services
-from chatref.errors import ChatrefError
+from chatref.errors import ChatrefError, StoreError
 from chatref.web.deps import get_services
 from chatref.web.schemas import Check, Live, Ready
 
@@ -29,17 +29,18 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
     valid (it was checked at start-up). The model's own state is reported but does not fail
     readiness: with every endpoint down chatref still answers, extractively."""
     checks: dict[str, Check] = {}
+    # A probe must answer whatever state the backends are in: every failure is a failed check.
     try:
         checks["index"] = Check(ok=True, detail={"chunks": await services.index.count_chunks()})
-    except (ChatrefError, OSError) as exc:
-        checks["index"] = Check(ok=False, detail={"error": str(exc)})
+    except Exception as exc:
+        checks["index"] = Check(ok=False, detail={"error": _describe(exc)})
     try:
         if services.store is None:
-            raise RuntimeError("the conversation store is not open")
+            raise StoreError("the conversation store is not open")
         await services.store.check_writable()
         checks["store"] = Check(ok=True)
-    except (ChatrefError, RuntimeError, OSError) as exc:
-        checks["store"] = Check(ok=False, detail={"error": str(exc)})
+    except Exception as exc:
+        checks["store"] = Check(ok=False, detail={"error": _describe(exc)})
     if services.model is None:
         checks["model"] = Check(ok=True, detail={"mode": "extractive",
                                                  "reason": "no model configured"})
@@ -48,12 +49,19 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
             state = await services.model.health()
             checks["model"] = Check(ok=True, detail={"mode": "model", "name": services.model.name,
                                                      "state": state})
-        except Exception as exc:  # the probe must answer whatever the model does
+        except Exception as exc:
             log.warning("model health check failed: %s", exc)
-            checks["model"] = Check(ok=True, detail={"mode": "model", "error": str(exc)})
+            checks["model"] = Check(ok=True, detail={"mode": "model", "error": _describe(exc)})
     ok = all(check.ok for check in checks.values())
     body = Ready(status="ready" if ok else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ChatrefError):
+        return exc.message
+    log.warning("readiness check failed: %r", exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 @router.get("/metrics", response_class=Response)
