@@ -71,3 +71,12 @@ def test_loopback_addresses_are_accepted(host: str) -> None:
 def test_the_check_names_the_rejected_host() -> None:
     with pytest.raises(InputError, match="--host 10.0.0.1"):
         check_loopback("10.0.0.1")
+
+
+def test_serve_refuses_a_model_configuration_that_cannot_work(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATREF_LLM_ENDPOINTS", "[not json")
+    result = run("serve", "--port", "8999")
+    assert result.returncode == 2
+    assert "CHATREF_LLM_ENDPOINTS is not valid JSON" in " ".join(result.stderr.split())
