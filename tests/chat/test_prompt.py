@@ -71,3 +71,11 @@ def test_extractive_answer_skips_later_passages_that_share_no_word() -> None:
     answer = extractive_answer("when do keys rotate", passages)
     assert answer.cited == [1, 3]
     assert "Lunch" not in answer.text and "page 4" in answer.text
+
+
+def test_extractive_labels_do_not_repeat_the_title_and_drop_code_fences() -> None:
+    passages = [passage(1, "Run it:\n\n```sh\nmake run\n```\n", title="Guide",
+                        section="Guide > Running it")]
+    answer = extractive_answer("how do I run it", passages)
+    assert "**Guide › Running it**" in answer.text
+    assert "```" not in answer.text and "make run" in answer.text

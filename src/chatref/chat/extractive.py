@@ -44,8 +44,27 @@ def _terms(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}
 
 
+_FENCE = re.compile(r"```[\w+-]*")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Collapse whitespace; drop code-fence markers, which cannot survive on one line."""
+    return " ".join(_FENCE.sub(" ", text).split())
+
+
+def _where(passage: Passage) -> str:
+    """Title, then the heading path (without repeating the title), then the page."""
+    title = _one_line(passage.title or passage.source)
+    where = title
+    if passage.section:
+        section = _one_line(passage.section)
+        if section.startswith(title):
+            section = section[len(title):].lstrip(" >›")
+        if section:
+            where += f" › {section}"
+    if passage.page is not None:
+        where += f", page {passage.page}"
+    return where
 
 
 def best_excerpt(passage_text: str, question: str) -> str:
@@ -87,12 +106,7 @@ def extractive_answer(
         if cited and terms and not terms & _terms(passage.text):
             continue  # beyond the best passage, quote only those that share a word
 
-        where = _one_line(passage.title or passage.source)
-        if passage.section:
-            where += f" › {_one_line(passage.section)}"
-        if passage.page is not None:
-            where += f", page {passage.page}"
-        lines.append(f"{len(cited) + 1}. **{where}**: “{excerpt}” [{number}]")
+        lines.append(f"{len(cited) + 1}. **{_where(passage)}**: “{excerpt}” [{number}]")
         cited.append(number)
     if not cited:
         return ExtractiveAnswer(f"{notice}\n\n{NOTHING_FOUND}", [])
