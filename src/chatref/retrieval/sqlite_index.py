@@ -162,7 +162,11 @@ class SqliteIndex:
     """The embedded ``PassageIndex``; also the write side used by ingestion."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, dimension: int) -> None:
-        self._conn = conn
+        self._conn = conn  # writes and keyword search, under _lock
+        # Vector search reads through its own connection (WAL readers do not block each other),
+        # so the two halves of a hybrid search never wait for one another.
+        self._vconn = _connect(path)
+        self._vlock = threading.Lock()
         self.path = path
         self.dimension = dimension
         self._lock = threading.RLock()
@@ -201,8 +205,9 @@ class SqliteIndex:
         return cls(conn, path, dimension)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._vlock:
             self._conn.close()
+            self._vconn.close()
 
     # ---- writing (ingestion) --------------------------------------------------------------
     @contextmanager
@@ -269,8 +274,9 @@ class SqliteIndex:
             self._conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
 
     # ---- reading ----------------------------------------------------------------------------
-    def _generation(self) -> int:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    def _generation(self, conn: sqlite3.Connection | None = None) -> int:
+        sql = "SELECT value FROM meta WHERE key = 'generation'"
+        row = (conn or self._conn).execute(sql).fetchone()
         return int(row[0])
 
     def stats(self) -> dict[str, int]:
@@ -282,14 +288,15 @@ class SqliteIndex:
     async def count_chunks(self) -> int:
         return self.stats()["chunks"]
 
-    def _passages(self, scored: Sequence[tuple[int, float]], mode: str) -> list[Passage]:
+    def _passages(self, scored: Sequence[tuple[int, float]], mode: str,
+                  conn: sqlite3.Connection | None = None) -> list[Passage]:
         if not scored:
             return []
         ids = [chunk_id for chunk_id, _ in scored]
         marks = ",".join("?" * len(ids))
         # Only "?" placeholders are interpolated into the statement.
         sql = _PASSAGES_SQL + f"({marks})"
-        rows = self._conn.execute(
+        rows = (conn or self._conn).execute(
             sql,
             ids,
         ).fetchall()
@@ -354,10 +361,10 @@ class SqliteIndex:
         return await asyncio.to_thread(self.keyword_search_sync, query, limit)
 
     def _load_matrix(self) -> None:
-        generation = self._generation()
+        generation = self._generation(self._vconn)
         if generation == self._matrix_generation:
             return
-        rows = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        rows = self._vconn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.empty((len(rows), self.dimension), dtype=np.float32)
         for i, row in enumerate(rows):
@@ -368,7 +375,7 @@ class SqliteIndex:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dimension:
             raise ValueError(f"query vector has dimension {query.shape[0]}, not {self.dimension}")
-        with self._lock:
+        with self._vlock:
             self._load_matrix()
             matrix, ids = self._matrix, self._matrix_ids
         if not len(ids) or limit <= 0:
@@ -378,8 +385,8 @@ class SqliteIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         scored = [(int(ids[i]), float(scores[i])) for i in top]
-        with self._lock:
-            return self._passages(scored, "vector")
+        with self._vlock:
+            return self._passages(scored, "vector", self._vconn)
 
     async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
         return await asyncio.to_thread(self.vector_search_sync, vector, limit)
