@@ -1,6 +1,6 @@
 """Search latency at 10k and 100k chunks, ingest throughput (text and PDF), peak ingest memory.
 
-    .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work
+    .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work [--search-only]
 
 The corpus is SciFact's abstracts (9k chunks); bigger indexes repeat it under new document keys,
 with a copy number appended to every text, so posting lists and the vector matrix have the real
@@ -123,6 +123,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("bench/.work"))
+    parser.add_argument("--search-only", action="store_true",
+                        help="Only the search latencies (indexes built by an earlier run).")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = WordLlamaEmbedder(args.out / "wl")
@@ -135,6 +137,8 @@ async def main() -> None:
                                       **await latency(index, embedder, queries)}
         index.close()
         print(json.dumps(results, indent=1), flush=True)
+    if args.search_only:
+        return
     results["ingest_txt"] = await file_throughput(args.out, args.shared, embedder, "txt")
     results["ingest_pdf"] = await file_throughput(args.out, args.shared, embedder, "pdf")
     results["ingest_100k_memory"] = ingest_memory(args.out, args.shared)
