@@ -70,8 +70,11 @@ async def test_openapi_documents_the_api(client: httpx.AsyncClient) -> None:
         assert path in schema["paths"], path
     chat_responses = schema["paths"]["/api/chat"]["post"]["responses"]
     assert "text/event-stream" in chat_responses["200"]["content"]
-    docs = await client.get("/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        assert "/docs-assets/" in html and "cdn" not in html.lower(), page
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        assert (await client.get(f"/docs-assets/{asset}")).status_code == 200
 
 
 async def test_the_page_and_its_assets_are_served_locally(client: httpx.AsyncClient) -> None:

@@ -202,3 +202,9 @@ async def test_readable_on_a_phone(browser: Browser, live_server: LiveServer) ->
     await expect(page.locator("#sidebar")).to_be_visible()
     await expect(page.locator(".conversation-open")).to_have_count(1)
     await context.close()
+
+
+async def test_the_api_docs_render_offline(page: Page) -> None:
+    await page.goto("/docs")
+    await expect(page.get_by_text("/api/chat", exact=True)).to_be_visible(timeout=30_000)
+    await expect(page.get_by_text("/v1/chat/completions", exact=True)).to_be_visible()

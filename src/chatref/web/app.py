@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from chatref import __version__
@@ -27,6 +29,8 @@ from chatref.web.metrics import ChatMetrics
 from chatref.web.routes import chat, conversations, health, openai_compat
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Swagger UI and ReDoc files, from the fastapi-offline wheel: /docs loads nothing from a CDN.
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 # The page loads nothing but its own files; answers are inserted as escaped text.
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -72,11 +76,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Grounded chat over your documents: answers cite the passages they come from.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     for module in (chat, openai_compat, conversations, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="chatref API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json", title="chatref API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False,
+        )
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
