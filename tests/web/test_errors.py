@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -61,3 +63,34 @@ async def test_other_endpoints_reject_bad_input_as_json(
     response = await client.request(method, path, json=body)
     assert response.status_code == status, response.text
     assert needle in response.json()["error"]["message"]
+
+
+async def test_an_oversized_body_is_refused_before_parsing(client: httpx.AsyncClient) -> None:
+    huge = '{"messages": [{"role": "user", "content": "' + "x" * 300_000 + '"}]}'
+    response = await client.post("/api/chat", content=huge,
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "request_too_large" and "CHATREF_MAX_MESSAGE_CHARS" in error["message"]
+
+
+async def test_an_oversized_body_without_a_length_is_refused_too(
+    client: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"messages": [{"role": "user", "content": "'
+        for _ in range(40):
+            yield b"x" * 10_000
+        yield b'"}]}'
+
+    response = await client.post("/api/chat", content=chunks(),
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+async def test_a_body_within_the_cap_reaches_validation(client: httpx.AsyncClient) -> None:
+    body = '{"messages": [{"role": "user", "content": "' + "x" * 1_000 + '"}]}'
+    response = await client.post("/api/chat", content=body,
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "1000 characters" in response.text

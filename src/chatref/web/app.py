@@ -25,6 +25,7 @@ from chatref.errors import ConfigurationError
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
 from chatref.web.errors import install_error_handlers
+from chatref.web.limits import BodySizeLimit, max_body_bytes
 from chatref.web.metrics import ChatMetrics
 from chatref.web.routes import chat, conversations, health, openai_compat
 
@@ -44,11 +45,11 @@ PAGE_HEADERS = {
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The chatref web app. Settings are read when it starts, not when it is created."""
+    """The chatref web app (``Settings()`` from the environment unless given)."""
+    resolved = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resolved = settings or Settings()
         if resolved.chatref_auth_mode != "local":
             raise ConfigurationError(
                 f"CHATREF_AUTH_MODE={resolved.chatref_auth_mode} is not implemented yet; only "
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(resolved))
     for module in (chat, openai_compat, conversations, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
