@@ -259,6 +259,7 @@
   };
 
   function finishAnswer(view, status, feedback) {
+    view.article.removeAttribute("aria-busy");
     renderAnswer(view);
     renderSources(view);
     view.footer.replaceChildren();
@@ -351,6 +352,7 @@
     addUserMessage(question);
     const view = addAnswer();
     view.body.innerHTML = '<p class="muted thinking">Searching your documents…</p>';
+    view.article.setAttribute("aria-busy", "true"); // screen readers read it once, when complete
     const controller = new AbortController();
     state.controller = controller;
     setBusy(true);
