@@ -9,6 +9,7 @@ through the composition root and closes them on shutdown. Example::
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ from chatref.web.routes import chat, conversations, health, openai_compat
 STATIC_DIR = Path(__file__).parent / "static"
 # Swagger UI and ReDoc files, from the fastapi-offline wheel: /docs loads nothing from a CDN.
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+logger = logging.getLogger(__name__)
+
 # The page loads nothing but its own files; answers are inserted as escaped text.
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -55,11 +58,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"CHATREF_AUTH_MODE={resolved.chatref_auth_mode} is not implemented yet; only "
                 "'local' (loopback, one local user) is available"
             )
-        telemetry = Telemetry()
+        for name in resolved.unimplemented_backends():
+            logger.warning(
+                "%s is set, but this release has no backend for it yet: chatref keeps using "
+                "its local index and database under %s", name, resolved.chatref_data_dir,
+            )
+        telemetry = Telemetry.from_settings(resolved)  # + Application Insights when configured
         chat_metrics = ChatMetrics(telemetry)
-        services = await build_chat_services(
-            resolved, telemetry=telemetry, observer=chat_metrics.observe
-        )
+        try:
+            services = await build_chat_services(
+                resolved, telemetry=telemetry, observer=chat_metrics.observe
+            )
+        except BaseException:
+            telemetry.shutdown()
+            raise
         app.state.services = services
         # Everything built so far lives as long as the process: move it out of the collector's
         # sight, so full collections under load walk only per-request objects (shorter pauses).
@@ -70,7 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.services = None
             gc.unfreeze()
-            await services.aclose()
+            try:
+                await services.aclose()
+            finally:
+                telemetry.shutdown()
 
     app = FastAPI(
         title="chatref",

@@ -1,0 +1,45 @@
+"""The web app's lifespan: telemetry from Settings, and contract variables without a backend."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatref.web.app import create_app
+
+
+async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_serves(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AZURE_SEARCH_ENDPOINT", "https://search.invalid")
+    monkeypatch.setenv("AZURE_STORAGE_TABLE_ENDPOINT", "https://tables.invalid")
+    app = create_app()
+    with caplog.at_level(logging.WARNING, logger="chatref.web.app"):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                assert (await client.get("/health/ready")).status_code == 200
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "AZURE_SEARCH_ENDPOINT is set" in warned
+    assert "AZURE_STORAGE_TABLE_ENDPOINT is set" in warned
+    assert "AZURE_STORAGE_BLOB_ENDPOINT" not in warned
+
+
+async def test_application_insights_connection_string_turns_on_the_exporter(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL", "true")
+    monkeypatch.setenv("APPLICATIONINSIGHTS_SDKSTATS_DISABLED", "true")
+    monkeypatch.setenv("APPLICATIONINSIGHTS_CONNECTION_STRING",
+                       "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+                       "IngestionEndpoint=http://127.0.0.1:9/")
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        telemetry = app.state.services.telemetry
+        assert telemetry._otel is not None
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/metrics")).status_code == 200
