@@ -61,3 +61,9 @@ def test_unexpanded_dynamic_block_proves_nothing(checkov_bin: Path) -> None:
         "module.cmk_on.azurerm_storage_account.this": Status.PASSED,
         "module.cmk_off.azurerm_storage_account.this": Status.FAILED,
     }
+    # A replica block whose for_each is empty keeps `location = var.x`: no replica.
+    replica = {f.resource: f.status for f in report.findings if f.rule_id == "CKV_CHATREF_018"}
+    assert replica == {
+        "module.replica_on.azurerm_container_registry.this": Status.PASSED,
+        "module.replica_off.azurerm_container_registry.this": Status.FAILED,
+    }

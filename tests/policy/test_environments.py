@@ -23,6 +23,7 @@ DEV_PRODUCTION_GAPS = {
     "CKV_CHATREF_014",  # platform-managed keys on storage
     "CKV_CHATREF_015",  # storage firewall open
     "CKV_CHATREF_017",  # no content trust (Basic registry)
+    "CKV_CHATREF_018",  # no registry replica
     "CKV_CHATREF_020",  # search basic tier
     "CKV_CHATREF_021",  # one search replica
     "CKV_CHATREF_023",  # no private endpoints

@@ -16,6 +16,8 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 MISSING = object()
 _UNRESOLVED = re.compile(r"\$\{|^(var|local|module|data)\.")
+# A whole value that is still a reference: what checkov leaves in a block it did not render.
+_BARE_REFERENCE = re.compile(r"^(var|local|each|module|data)\.[A-Za-z0-9_.\[\]\"-]+$")
 
 # Azure resources that carry tags and a user-chosen name (the ones our rules look at).
 TAGGABLE = (
@@ -86,20 +88,23 @@ def _leaves(value: Any) -> list[Any]:
 def dynamic_block_absent(conf: dict[str, Any], name: str) -> bool:
     """True when block ``name`` comes from a ``dynamic`` block checkov did not expand.
 
-    checkov leaves a dynamic block whose ``for_each`` is empty (or unresolvable) as its raw
-    content; when every value in it is a variable (``{"key_vault_key_id": ["var.key_id"]}``)
-    the block proves nothing, so rules treat it as absent. (An expanded ``for_each = [1]``
-    comes out with the iterator's value, 1, and counts as present.) Limits: a block with a
-    literal in it, or one that uses its iterator (``georeplications.value``), cannot be told
-    apart from an expanded one, because checkov does not expand ``for_each`` over a list
-    variable; such blocks count as present.
+    checkov leaves a dynamic block whose ``for_each`` is empty, or that it cannot expand (a
+    ``for_each`` over a list variable), as its raw content: some value is still the iterator
+    (``location = "georeplications.value"``) or a bare reference (``"var.key_id"``). Such a
+    block proves nothing, so rules treat it as absent. An expanded block has its values
+    rendered (``"francecentral"``; for ``for_each = [1]`` checkov writes the iterator's value,
+    1, everywhere) and counts as present. So write optional blocks as
+    ``for_each = var.x != null ? [1] : []``, which checkov expands.
     """
     dynamic = {key for entry in conf.get("dynamic") or [] if isinstance(entry, dict)
                for key in entry}
     if name not in dynamic or not conf.get(name):
         return False
     leaves = [leaf for leaf in _leaves(conf[name]) if leaf != "__is_block__"]
-    return bool(leaves) and all(isinstance(leaf, str) and unresolved(leaf) for leaf in leaves)
+    return any(
+        isinstance(leaf, str) and (_BARE_REFERENCE.match(leaf) or leaf.startswith(f"{name}."))
+        for leaf in leaves
+    )
 
 
 def get(conf: dict[str, Any], path: str) -> Any:
