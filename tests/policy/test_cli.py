@@ -87,3 +87,15 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
     not_plan.write_text('{"hello": 1}')
     done = run("--plan", str(not_plan))
     assert done.returncode == 2 and "not a Terraform plan" in done.stderr
+
+
+def test_rules_lists_the_pack_per_profile() -> None:
+    done = subprocess.run([CHATREF, "policy", "rules", "--json"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    rules = {r["id"]: r for r in json.loads(done.stdout)}
+    assert len(rules) == 37
+    assert rules["CKV_CHATREF_018"]["levels"] == {"basic": None, "production": "hard"}
+    basic = subprocess.run([CHATREF, "policy", "rules", "--profile", "basic", "--json"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert "CKV_CHATREF_018" not in {r["id"] for r in json.loads(basic.stdout)}

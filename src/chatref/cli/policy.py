@@ -6,14 +6,16 @@ something did, 2 when the check could not run (the CLI's error translator).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from chatref.errors import InputError
-from chatref.policy.catalog import PROFILES
+from chatref.policy.catalog import PROFILES, RULES
 from chatref.policy.check import policy_check
 from chatref.policy.formats import FORMATS, print_table, render
 
@@ -83,6 +85,34 @@ def check(
     else:
         typer.echo(render(report, fmt))
     raise typer.Exit(report.exit_code)
+
+
+@policy_app.command("rules")
+def rules(
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Show only the rules this profile applies.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the rule pack: id, title, severity, level per profile, what it enforces."""
+    if profile is not None and profile not in PROFILES:
+        raise InputError(f"--profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    shown = [r for r in RULES.values() if profile is None or r.level(profile) is not None]
+    if as_json:
+        typer.echo(json.dumps([
+            {"id": r.id, "title": r.title, "severity": r.severity.value, "area": r.area,
+             "levels": {p: (lvl.value if (lvl := r.level(p)) else None) for p in PROFILES},
+             "rationale": r.rationale, "enforces": r.enforces, "fix": r.fix}
+            for r in shown
+        ], indent=2))
+        return
+    table = Table(title="chatref policy rules")
+    for column in ("rule", "severity", *PROFILES, "title"):
+        table.add_column(column, no_wrap=column != "title")
+    for r in shown:
+        levels = [(lvl.value if (lvl := r.level(p)) else "-") for p in PROFILES]
+        table.add_row(r.id, r.severity.value, *levels, r.title)
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
