@@ -12,15 +12,25 @@ this script does statically what `terraform validate` would do with the azurerm 
 - every module call passes only variables the module declares, and every required one;
 - literal values convert to the argument's type (``"yes"`` is no bool, a list is no string);
 - every variable has a type and a description, every output a value; names are unique;
-- ``each``/``count.index`` appear only with ``for_each``/``count``;
+- ``each``/``count.index`` appear only with ``for_each``/``count``; ``for_each`` is not given a
+  list; attributes of counted things are read through an instance key, a splat or a ``for``;
+- outputs that carry sensitive values (schema-sensitive attributes, sensitive variables or module
+  outputs) say ``sensitive = true``; every module pins azurerm in ``required_providers``;
 - tfvars files (``*.tfvars``, ``*.tfvars.example``) set only declared variables, and all
   required ones;
 - every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
-  ``data.azurerm_t.n.attr``) points at something that exists.
+  ``data.azurerm_t.n.attr``, ``azurerm_t.n.block[0].attr``) points at something that exists.
+
+With ``--fmt`` it also checks the layout rules of ``terraform fmt`` that review cares about
+(a heuristic; CI runs the real ``terraform fmt -check``).
+
+Not covered: values of expressions (they need Terraform's evaluator), enum-like string values
+(the schema does not list them), the provider block (the schema file has no provider schema).
 
 Usage::
 
     python scripts/tfvalidate.py infra                # every directory holding .tf files
+    python scripts/tfvalidate.py infra --fmt
     python scripts/tfvalidate.py infra/environments/prod --json
 
 Importable: ``validate_tree(root, schema)`` returns a list of :class:`Finding`.
@@ -53,9 +63,6 @@ VARIABLE_ARGS = frozenset({"type", "description", "default", "sensitive", "nulla
                            "validation", "ephemeral"})
 OUTPUT_ARGS = frozenset({"value", "description", "sensitive", "depends_on", "precondition",
                          "ephemeral"})
-# Root names an expression may start with besides the ones we check.
-_BUILTIN_ROOTS = frozenset({"each", "count", "self", "path", "terraform"})
-
 _OPTIONS = SerializationOptions(with_comments=False, preserve_heredocs=False)
 
 
