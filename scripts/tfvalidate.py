@@ -42,7 +42,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -534,6 +534,10 @@ def _resolve_source(mod: ModuleDir, call: Block) -> Path | None:
     return (mod.path / text).resolve()
 
 
+# One finding: file, address, code, message.
+Add = Callable[[Path, str, str, str], None]
+
+
 def validate_module_dir(
     mod: ModuleDir, schema: Schema, loaded: dict[Path, ModuleDir] | None = None
 ) -> list[Finding]:
@@ -541,122 +545,141 @@ def validate_module_dir(
     findings: list[Finding] = list(mod.parse_errors)
     loaded = loaded if loaded is not None else {}
 
-    def emitter(file: Path) -> Any:
-        def emit(address: str, code: str, message: str) -> None:
-            findings.append(Finding(str(file), address, code, message))
-        return emit
+    def add(file: Path, address: str, code: str, message: str) -> None:
+        findings.append(Finding(str(file), address, code, message))
 
-    # resources and data sources against the schema
+    _check_against_schema(mod, schema, add)
+    _check_variables(mod, add)
+    _check_outputs(mod, add)
+    callees = _check_module_calls(mod, loaded, add)
+    _check_meta_arguments(mod, add)
+    _check_sensitive_outputs(mod, callees, schema, add)
+    for (address, file), value in _all_values(mod):
+        for ref in references(value):
+            problem = _check_reference(ref, mod, callees, schema)
+            if problem:
+                add(file, address, "reference", problem)
+    return findings
+
+
+def _check_against_schema(mod: ModuleDir, schema: Schema, add: Add) -> None:
+    """Resources and data sources against the provider schema; azurerm pinned."""
     for table, kind in ((mod.resources, "resource"), (mod.data, "data")):
         schemas = schema.resources if kind == "resource" else schema.data_sources
         for (rtype, _name), blk in table.items():
-            emit = emitter(blk.file)
+            def emit(address: str, code: str, message: str, _file: Path = blk.file) -> None:
+                add(_file, address, code, message)
+
             if not rtype.startswith("azurerm_"):
                 continue  # another provider (random, terraform_data, ...): no schema here
             if rtype not in schemas:
                 what = "resource type" if kind == "resource" else "data source"
-                emit(blk.address, "type", f"{what} {rtype!r} does not exist in azurerm "
-                     f"{schema.version}")
+                emit(blk.address, "type",
+                     f"{what} {rtype!r} does not exist in azurerm {schema.version}")
                 continue
             spec = schemas[rtype]
             if spec["block"].get("deprecated"):
                 emit(blk.address, "deprecated", f"{rtype!r} is deprecated in azurerm")
             check_body(blk.body, spec["block"], blk.address, emit, top_level=True)
 
-    # the provider this module is written for is pinned
-    azurerm_blocks = [k for k in (*mod.resources, *mod.data) if k[0].startswith("azurerm_")]
+    azurerm_blocks = [b for k, b in (*mod.resources.items(), *mod.data.items())
+                      if k[0].startswith("azurerm_")]
     if azurerm_blocks and not _requires_azurerm(mod):
-        where = next(iter((*mod.resources.values(), *mod.data.values()))).file
-        emitter(where)("terraform", "provider",
-                       "no terraform.required_providers entry for azurerm in this module")
+        add(azurerm_blocks[0].file, "terraform", "provider",
+            "no terraform.required_providers entry for azurerm in this module")
 
-    # variables and outputs
+
+def _check_variables(mod: ModuleDir, add: Add) -> None:
+    """Typed, described, known arguments, defaults of the declared type, whole validations."""
     for name, blk in mod.variables.items():
-        emit = emitter(blk.file)
         keys = {k for k, _ in _body_items(blk.body)}
         if "type" not in keys:
-            emit(blk.address, "variable", f"variable {name!r} has no type")
+            add(blk.file, blk.address, "variable", f"variable {name!r} has no type")
         if not _unquote(str(blk.body.get("description", ""))).strip():
-            emit(blk.address, "variable", f"variable {name!r} has no description")
-        for key in keys - VARIABLE_ARGS:
-            emit(blk.address, "unknown", f"unsupported argument {key!r} in a variable")
+            add(blk.file, blk.address, "variable", f"variable {name!r} has no description")
+        for key in sorted(keys - VARIABLE_ARGS):
+            add(blk.file, blk.address, "unknown", f"unsupported argument {key!r} in a variable")
         declared = _declared_type(blk.body.get("type"))
-        if "default" in blk.body and blk.body["default"] is not None and declared is not None:
+        if blk.body.get("default") is not None and declared is not None:
             problem = type_problem(blk.body["default"], declared)
             if problem:
-                emit(blk.address, "type", f"default: {problem}")
-        for rule in blk.body.get("validation", []) if _is_block_list(
-                blk.body.get("validation")) else []:
+                add(blk.file, blk.address, "type", f"default: {problem}")
+        rules = blk.body.get("validation")
+        rule_list: list[Any] = rules if isinstance(rules, list) and _is_block_list(rules) else []
+        for rule in rule_list:
             missing = {"condition", "error_message"} - {k for k, _ in _body_items(rule)}
             if missing:
-                emit(blk.address, "variable",
-                     f"validation block lacks {', '.join(sorted(missing))}")
+                add(blk.file, blk.address, "variable",
+                    f"validation block lacks {', '.join(sorted(missing))}")
+
+
+def _check_outputs(mod: ModuleDir, add: Add) -> None:
     for name, blk in mod.outputs.items():
-        emit = emitter(blk.file)
         keys = {k for k, _ in _body_items(blk.body)}
         if "value" not in keys:
-            emit(blk.address, "output", f"output {name!r} has no value")
-        for key in keys - OUTPUT_ARGS:
-            emit(blk.address, "unknown", f"unsupported argument {key!r} in an output")
+            add(blk.file, blk.address, "output", f"output {name!r} has no value")
+        for key in sorted(keys - OUTPUT_ARGS):
+            add(blk.file, blk.address, "unknown", f"unsupported argument {key!r} in an output")
 
-    # module calls
+
+def _check_module_calls(
+    mod: ModuleDir, loaded: dict[Path, ModuleDir], add: Add
+) -> dict[str, ModuleDir]:
+    """Local module calls pass only declared variables and every required one.
+
+    Returns the callee of each call that could be loaded, for output references.
+    """
     callees: dict[str, ModuleDir] = {}
     for name, call in mod.modules.items():
-        emit = emitter(call.file)
         if "source" not in call.body:
-            emit(call.address, "module", "module call has no source")
+            add(call.file, call.address, "module", "module call has no source")
             continue
         path = _resolve_source(mod, call)
         if path is None:
             continue  # registry or git modules are out of reach offline
         if not path.is_dir() or not any(path.glob("*.tf")):
-            emit(call.address, "module", f"module source {path} has no .tf files")
+            add(call.file, call.address, "module", f"module source {path} has no .tf files")
             continue
         callee = loaded.get(path) or load_module_dir(path)
         loaded[path] = callee
         callees[name] = callee
         passed = {k for k, _ in _body_items(call.body)} - MODULE_META_ARGS
         for arg in sorted(passed - callee.variables.keys()):
-            emit(call.address, "module", f"passes {arg!r}, which the module does not declare")
+            add(call.file, call.address, "module",
+                f"passes {arg!r}, which the module does not declare")
         for var_name, var in sorted(callee.variables.items()):
             if "default" not in var.body and var_name not in passed:
-                emit(call.address, "module", f"required variable {var_name!r} is not passed")
+                add(call.file, call.address, "module",
+                    f"required variable {var_name!r} is not passed")
+    return callees
 
-    # each.* and count.index need for_each and count
+
+def _check_meta_arguments(mod: ModuleDir, add: Add) -> None:
+    """each/count.index need for_each/count; not both; for_each takes no list."""
     for blk in (*mod.resources.values(), *mod.data.values(), *mod.modules.values()):
         code = " ".join(_code_of(t) for t in _strings(blk.body))
         if _EACH.search(code) and "for_each" not in blk.body:
-            emitter(blk.file)(blk.address, "reference", "each.* is used without for_each")
+            add(blk.file, blk.address, "reference", "each.* is used without for_each")
         if _COUNT.search(code) and "count" not in blk.body:
-            emitter(blk.file)(blk.address, "reference", "count.index is used without count")
-
-    # count and for_each
-    for blk in (*mod.resources.values(), *mod.data.values(), *mod.modules.values()):
-        emit = emitter(blk.file)
+            add(blk.file, blk.address, "reference", "count.index is used without count")
         if "count" in blk.body and "for_each" in blk.body:
-            emit(blk.address, "meta", "count and for_each cannot both be set")
+            add(blk.file, blk.address, "meta", "count and for_each cannot both be set")
         if "for_each" in blk.body:
             problem = _for_each_problem(blk.body["for_each"], mod)
             if problem:
-                emit(blk.address, "meta", problem)
+                add(blk.file, blk.address, "meta", problem)
 
-    # outputs that carry sensitive values must say so
+
+def _check_sensitive_outputs(
+    mod: ModuleDir, callees: dict[str, ModuleDir], schema: Schema, add: Add
+) -> None:
     for name, blk in mod.outputs.items():
         if blk.body.get("sensitive") is True:
             continue
         source = _sensitive_source(blk.body.get("value"), mod, callees, schema)
         if source:
-            emitter(blk.file)(blk.address, "sensitive",
-                              f"output {name!r} carries {source}: add sensitive = true")
-
-    # references
-    for (address, file), value in _all_values(mod):
-        emit = emitter(file)
-        for ref in references(value):
-            problem = _check_reference(ref, mod, callees, schema)
-            if problem:
-                emit(address, "reference", problem)
-    return findings
+            add(blk.file, blk.address, "sensitive",
+                f"output {name!r} carries {source}: add sensitive = true")
 
 
 def _all_values(mod: ModuleDir) -> Iterator[tuple[tuple[str, Path], Any]]:
