@@ -146,7 +146,8 @@ _RULES = (
     Rule("CKV_CHATREF_018", "Container registry is geo-replicated", MED, "registry",
          "A regional outage must not stop deployments or scale-out pulls.",
          f"{_GUIDE} §Implementation 3: container registry with geo-replication",
-         "Use sku = \"Premium\" and add a georeplications { location = <second region> } block.",
+         "Use sku = \"Premium\" and add georeplications { location = <second region> } (as a "
+         "dynamic block: for_each = var.location != null ? [1] : [], which checkov expands).",
          None),
     Rule("CKV_CHATREF_019", "AI Foundry / ML workspaces are private, with a managed network",
          HIGH, "ai-workspace",
