@@ -17,7 +17,7 @@ global one; ``shutdown()`` flushes it). Example::
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -93,10 +93,19 @@ class Telemetry:
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
         from opentelemetry.sdk.resources import Resource
 
+        # Production turns Application Insights' key-based ingestion off: with a user-assigned
+        # identity configured (AZURE_CLIENT_ID, set by Terraform), export with an Entra ID token
+        # of that identity (it holds Monitoring Metrics Publisher). Without one, the
+        # connection string's key is used, as on a developer's machine.
+        credential: dict[str, Any] = {}
+        if settings.azure_client_id:
+            from azure.identity import ManagedIdentityCredential
+
+            credential["credential"] = ManagedIdentityCredential(client_id=settings.azure_client_id)
         # offline retries are kept under the data dir, not in the shared temp dir
         exporter = AzureMonitorMetricExporter(
             connection_string=secret.get_secret_value(),
-            storage_directory=str(settings.chatref_data_dir / "appinsights"))
+            storage_directory=str(settings.chatref_data_dir / "appinsights"), **credential)
         reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
         provider = SdkMeterProvider(metric_readers=[reader],
                                     resource=Resource.create({"service.name": "chatref"}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from azure.identity import ManagedIdentityCredential
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
@@ -76,3 +77,25 @@ def test_connection_string_builds_the_azure_monitor_exporter(
     # not shut down here: that would try to export to 127.0.0.1:9; the reader is a daemon
     provider.shutdown(timeout_millis=1)
     assert not list(Path("/tmp").glob("Microsoft-AzureMonitor-*")), "offline storage in /tmp"
+
+
+@pytest.mark.parametrize("client_id", [None, "11111111-2222-3333-4444-555555555555"])
+def test_a_managed_identity_exports_with_entra_id_instead_of_the_key(
+        monkeypatch: pytest.MonkeyPatch, client_id: str | None) -> None:
+    # production turns key-based ingestion off: AZURE_CLIENT_ID means "use that identity"
+    monkeypatch.setenv("APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL", "true")
+    monkeypatch.setenv("APPLICATIONINSIGHTS_SDKSTATS_DISABLED", "true")
+    monkeypatch.setenv("APPLICATIONINSIGHTS_CONNECTION_STRING",
+                       "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+                       "IngestionEndpoint=http://127.0.0.1:9/")
+    if client_id:
+        monkeypatch.setenv("AZURE_CLIENT_ID", client_id)
+    telemetry = Telemetry.from_settings(Settings())
+    provider = telemetry._meter_provider
+    assert isinstance(provider, MeterProvider)
+    exporter = next(iter(provider._all_metric_readers))._exporter
+    if client_id:
+        assert isinstance(exporter._credential, ManagedIdentityCredential)
+    else:
+        assert exporter._credential is None
+    provider.shutdown(timeout_millis=1)
