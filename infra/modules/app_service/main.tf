@@ -102,7 +102,7 @@ resource "azurerm_monitor_autoscale_setting" "this" {
 
 resource "azurerm_linux_web_app" "this" {
   #checkov:skip=CKV_AZURE_17:Users authenticate with Entra ID through Easy Auth; mutual TLS client certificates are not part of this architecture.
-  #checkov:skip=CKV_AZURE_88:The app keeps no state on Azure Files; documents live in Blob Storage and conversations in Table Storage.
+  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (those app backends are not built yet; see docs/architecture.md).
   name                                           = "${var.name}-app"
   location                                       = var.location
   resource_group_name                            = var.resource_group_name
@@ -182,7 +182,7 @@ resource "azurerm_linux_web_app" "this" {
 
 resource "azurerm_linux_web_app_slot" "staging" {
   #checkov:skip=CKV_AZURE_17:Users authenticate with Entra ID through Easy Auth; mutual TLS client certificates are not part of this architecture.
-  #checkov:skip=CKV_AZURE_88:The app keeps no state on Azure Files; documents live in Blob Storage and conversations in Table Storage.
+  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (those app backends are not built yet; see docs/architecture.md).
   count = var.staging_slot_enabled ? 1 : 0
 
   name                                           = "staging"
