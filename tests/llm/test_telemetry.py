@@ -93,7 +93,8 @@ def test_a_managed_identity_exports_with_entra_id_instead_of_the_key(
     telemetry = Telemetry.from_settings(Settings())
     provider = telemetry._meter_provider
     assert isinstance(provider, MeterProvider)
-    exporter = next(iter(provider._all_metric_readers))._exporter
+    (reader,) = provider._measurement_consumer._reader_storages  # this provider's one reader
+    exporter = reader._exporter
     if client_id:
         assert isinstance(exporter._credential, ManagedIdentityCredential)
     else:
