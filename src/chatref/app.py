@@ -60,6 +60,7 @@ class Services:
                 await self.store.aclose()
         finally:
             self.index.close()
+            await self.embedder.aclose()
 
 
 def open_index(settings: Settings, embedder: Embedder, path: Path | None = None) -> SqliteIndex:

@@ -117,3 +117,17 @@ def test_embedding_deployment_without_endpoint_is_rejected(
     monkeypatch.setenv("AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "embed")
     with pytest.raises(ConfigurationError, match="needs AZURE_OPENAI_ENDPOINT"):
         build_embedder(Settings())
+
+
+async def test_closing_the_services_closes_the_embedders_client(
+    fake: FakeEmbeddingsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatref.app import build_services
+
+    services = build_services(settings_for(fake, monkeypatch))
+    embedder = services.embedder
+    assert isinstance(embedder, AzureOpenAIEmbedder)
+    await embedder.embed(["hello"])
+    assert not embedder._client.is_closed()
+    await services.aclose()
+    assert embedder._client.is_closed()

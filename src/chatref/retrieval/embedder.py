@@ -84,6 +84,9 @@ class WordLlamaEmbedder:
             return self.embed_sync(texts)
         return await asyncio.to_thread(self.embed_sync, texts)
 
+    async def aclose(self) -> None:
+        """Nothing to release: the weights are plain arrays."""
+
 
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (WordLlama unless Azure OpenAI embeddings are set)."""

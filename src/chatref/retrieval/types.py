@@ -44,6 +44,8 @@ class Embedder(Protocol):
 
     async def embed(self, texts: Sequence[str]) -> Vectors: ...
 
+    async def aclose(self) -> None: ...
+
 
 class PassageIndex(Protocol):
     """What the retriever needs from an index: ranked candidates by keyword and by vector."""
