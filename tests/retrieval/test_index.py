@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chatref.errors import EmbedderMismatchError
+from chatref.errors import EmbedderMismatchError, IndexError_
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import ChunkRecord, DocumentRecord, SqliteIndex
 
@@ -107,3 +107,10 @@ async def test_very_common_terms_are_left_out_of_keyword_queries(
     assert index._selective_terms(terms) == terms
     index.keyword_postings_budget = 0
     assert index._selective_terms(terms) == terms
+
+
+def test_a_file_that_is_not_an_index_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"this is a text file, not a SQLite database" * 100)
+    with pytest.raises(IndexError_, match=r"cannot open index .*notes\.sqlite"):
+        SqliteIndex.open(path, embedder_name="e", dimension=4)

@@ -42,7 +42,7 @@ KEYWORD_MIN_TERMS = 3
 
 @dataclass(frozen=True)
 class ChunkRecord:
-    """A chunk ready to be written: its text, where it came from, and its vector."""
+    """A chunk ready to be written: its text and where it came from (vectors go alongside)."""
 
     ordinal: int
     title: str
