@@ -44,8 +44,12 @@ async def build(path: Path, embedder: WordLlamaEmbedder, docs: list[TextDocument
     return index
 
 
-async def latency(index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str],
-                  rounds: int = 3) -> dict[str, dict[str, float]]:
+async def latency(
+    index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str], rounds: int = 3,
+    postings_budget: int | None = None,
+) -> dict[str, dict[str, float]]:
+    if postings_budget is not None:
+        index.keyword_postings_budget = postings_budget
     retriever = Retriever(index, embedder)
     await retriever.search("warm up", top_k=5)  # loads the vector matrix
     out: dict[str, dict[str, float]] = {}
@@ -123,6 +127,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("bench/.work"))
+    parser.add_argument("--postings-budget", type=int, default=None,
+                        help="Keyword postings budget to measure (0: every term).")
     parser.add_argument("--search-only", action="store_true",
                         help="Only the search latencies (indexes built by an earlier run).")
     args = parser.parse_args()
@@ -134,7 +140,8 @@ async def main() -> None:
         index = await build(args.out / f"perf-{label}.sqlite", embedder,
                             corpus(args.shared, copies), target)
         results[f"search_{label}"] = {"chunks": index.stats()["chunks"],
-                                      **await latency(index, embedder, queries)}
+                                      **await latency(index, embedder, queries,
+                                                      postings_budget=args.postings_budget)}
         index.close()
         print(json.dumps(results, indent=1), flush=True)
     if args.search_only:
