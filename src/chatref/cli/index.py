@@ -136,7 +136,7 @@ def _search_mode(value: str) -> SearchMode:
     if value not in SEARCH_MODES:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(SEARCH_MODES)}",
                                  param_hint="--mode")
-    return value  # type: ignore[return-value,unused-ignore]  # checked just above
+    return value
 
 
 eval_app = typer.Typer(help="Measure answer quality.", no_args_is_help=True)

@@ -112,15 +112,26 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
     return f"{title}\n{chunk.section or ''}\n{chunk.text}"
 
 
-async def _index_document(
-    index: SqliteIndex, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk]
-) -> None:
+async def _store(
+    index: SqliteIndex, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
+    known: dict[str, str],
+) -> FileOutcome:
+    """Embed and write one document; its outcome says whether it was new or replaced one."""
     vectors = await embedder.embed([_embedding_text(record.title, c) for c in chunks])
     rows = [
         ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
         for i, c in enumerate(chunks)
     ]
     index.replace_document(record, rows, vectors)
+    status: Status = "updated" if record.path in known else "added"
+    return FileOutcome(record.source, status, chunks=len(chunks))
+
+
+def _finish(report: IngestReport, index: SqliteIndex, started: float) -> IngestReport:
+    if report.chunks_written > 1000:
+        index.optimize()
+    report.elapsed_s = time.perf_counter() - started
+    return report
 
 
 async def ingest_paths(
@@ -165,17 +176,12 @@ async def ingest_paths(
             doc_id=document_id(key), path=key, source=item.source, title=parsed.title,
             content_hash=digest,
         )
-        await _index_document(index, embedder, record, chunks)
-        status: Status = "updated" if key in known else "added"
-        report.outcomes.append(FileOutcome(item.source, status, chunks=len(chunks)))
+        report.outcomes.append(await _store(index, embedder, record, chunks, known))
     if prune:
         report.outcomes.extend(_prune(index, paths, {str(f.path) for f in files}, known))
     if progress:
         progress(len(files), len(files), "")
-    if report.chunks_written > 1000:
-        index.optimize()
-    report.elapsed_s = time.perf_counter() - started
-    return report
+    return _finish(report, index, started)
 
 
 def _prune(
@@ -234,12 +240,7 @@ async def ingest_texts(
             doc_id=document.key, path=document.key, source=document.key,
             title=document.title, content_hash=digest,
         )
-        await _index_document(index, embedder, record, chunks)
-        status: Status = "updated" if document.key in known else "added"
-        report.outcomes.append(FileOutcome(document.key, status, chunks=len(chunks)))
+        report.outcomes.append(await _store(index, embedder, record, chunks, known))
     if progress:
         progress(total, total, "")
-    if report.chunks_written > 1000:
-        index.optimize()
-    report.elapsed_s = time.perf_counter() - started
-    return report
+    return _finish(report, index, started)

@@ -71,10 +71,9 @@ class AzureOpenAIEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        extra: dict[str, Any] = {"dimensions": self._dimension} if self._request_dimensions else {}
         for start in range(0, len(texts), BATCH_SIZE):
             batch = [t if t.strip() else " " for t in texts[start:start + BATCH_SIZE]]
-            extra: dict[str, Any] = {"dimensions": self._dimension} if self._request_dimensions \
-                else {}
             try:
                 response = await self._client.embeddings.create(
                     model=self._deployment, input=batch, **extra

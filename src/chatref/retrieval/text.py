@@ -29,20 +29,15 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def fts_or_query(text: str) -> str | None:
-    """An FTS5 MATCH expression that ORs the quoted content words (None when there are none).
+def fts_or_match(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression that ORs the quoted terms (None when there are none).
 
     FTS5 joins bare words with AND, which finds nothing for most questions; quoting each term
     also keeps FTS5 operators in user text (NEAR, *, ^, quotes) from being interpreted.
 
-    >>> fts_or_query("What is the SLA of the API?")
+    >>> fts_or_match(query_terms("What is the SLA of the API?"))
     '"sla" OR "api"'
     """
-    return fts_or_match(query_terms(text))
-
-
-def fts_or_match(terms: list[str]) -> str | None:
-    """``"a" OR "b"`` for already-extracted terms (None when there are none)."""
     if not terms:
         return None
     return " OR ".join(f'"{term}"' for term in terms)
