@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install checkov browser lint typecheck test run bench clean docs
+.PHONY: install checkov browser azurite lint typecheck test run bench clean docs
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -19,13 +19,17 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 browser:
 	bash scripts/install-browser.sh
 
+azurite: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@
+
 lint: install
 	$(BIN)/ruff check src tests bench loadtest scripts
 
 typecheck: install
 	$(BIN)/mypy
 
-test: install checkov browser lint typecheck
+test: install checkov browser azurite lint typecheck
 	$(BIN)/pytest -q
 
 run: install
