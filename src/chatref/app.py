@@ -21,7 +21,7 @@ from chatref.llm.factory import build_chat_model
 from chatref.retrieval.embedder import build_embedder
 from chatref.retrieval.retriever import Retriever
 from chatref.retrieval.sqlite_index import SqliteIndex
-from chatref.retrieval.types import Embedder
+from chatref.retrieval.types import Embedder, SearchIndex
 from chatref.settings import Settings
 from chatref.store.sqlite_store import SqliteConversationStore
 from chatref.store.types import ConversationStore
@@ -38,7 +38,7 @@ class Services:
 
     settings: Settings
     embedder: Embedder
-    index: SqliteIndex
+    index: SearchIndex
     retriever: Retriever
     telemetry: Telemetry = field(default_factory=Telemetry)
     model: ChatModel | None = None
@@ -59,12 +59,12 @@ class Services:
             if self.store is not None:
                 await self.store.aclose()
         finally:
-            self.index.close()
+            await self.index.aclose()
             await self.embedder.aclose()
 
 
-def open_index(settings: Settings, embedder: Embedder, path: Path | None = None) -> SqliteIndex:
-    """Open (creating if needed) the local index, checking it was built by ``embedder``."""
+def open_index(settings: Settings, embedder: Embedder, path: Path | None = None) -> SearchIndex:
+    """Open (creating if needed) the index, checking it was built by ``embedder``."""
     return SqliteIndex.open(path or settings.index_path, embedder_name=embedder.name,
                             dimension=embedder.dimension)
 

@@ -23,8 +23,7 @@ from typing import Literal
 from chatref.errors import DocumentError
 from chatref.ingest.chunking import Chunk, chunk_blocks
 from chatref.ingest.parsers import SUPPORTED_SUFFIXES, parse_document
-from chatref.retrieval.sqlite_index import ChunkRecord, DocumentRecord, SqliteIndex
-from chatref.retrieval.types import Embedder
+from chatref.retrieval.types import ChunkRecord, DocumentRecord, DocumentWriter, Embedder
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed"]
 STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed")
@@ -113,7 +112,7 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
 
 
 async def _store(
-    index: SqliteIndex, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
+    index: DocumentWriter, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
     known: dict[str, str],
 ) -> FileOutcome:
     """Embed and write one document; its outcome says whether it was new or replaced one."""
@@ -122,21 +121,20 @@ async def _store(
         ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
         for i, c in enumerate(chunks)
     ]
-    index.replace_document(record, rows, vectors)
+    await index.write_document(record, rows, vectors)
     status: Status = "updated" if record.path in known else "added"
     return FileOutcome(record.source, status, chunks=len(chunks))
 
 
-def _finish(report: IngestReport, index: SqliteIndex, started: float) -> IngestReport:
-    if report.chunks_written > 1000:
-        index.optimize()
+async def _finish(report: IngestReport, index: DocumentWriter, started: float) -> IngestReport:
+    await index.finish_ingest(report.chunks_written)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
 async def ingest_paths(
     paths: Sequence[Path],
-    index: SqliteIndex,
+    index: DocumentWriter,
     embedder: Embedder,
     *,
     prune: bool = False,
@@ -148,7 +146,7 @@ async def ingest_paths(
     started = time.perf_counter()
     files, problems = discover(paths)
     report = IngestReport(outcomes=list(problems))
-    known = index.document_hashes()
+    known = await index.known_documents()
     for done, item in enumerate(files):
         if progress:
             progress(done, len(files), item.source)
@@ -178,14 +176,16 @@ async def ingest_paths(
         )
         report.outcomes.append(await _store(index, embedder, record, chunks, known))
     if prune:
-        report.outcomes.extend(_prune(index, paths, {str(f.path) for f in files}, known))
+        report.outcomes.extend(
+            await _prune(index, paths, {str(f.path) for f in files}, known)
+        )
     if progress:
         progress(len(files), len(files), "")
-    return _finish(report, index, started)
+    return await _finish(report, index, started)
 
 
-def _prune(
-    index: SqliteIndex, roots: Sequence[Path], present: set[str], known: dict[str, str]
+async def _prune(
+    index: DocumentWriter, roots: Sequence[Path], present: set[str], known: dict[str, str]
 ) -> list[FileOutcome]:
     """Remove indexed documents under an existing root that were not found there now."""
     scopes = [(str(r.resolve()), r.is_dir()) for r in roots if r.exists()]
@@ -195,7 +195,7 @@ def _prune(
         and any(path == scope or (is_dir and path.startswith(scope + os.sep))
                 for scope, is_dir in scopes)
     ]
-    index.remove_documents(vanished)
+    await index.delete_documents(vanished)
     return [FileOutcome(path, "removed") for path in vanished]
 
 
@@ -210,7 +210,7 @@ class TextDocument:
 
 async def ingest_texts(
     documents: Iterable[TextDocument],
-    index: SqliteIndex,
+    index: DocumentWriter,
     embedder: Embedder,
     *,
     progress: Progress | None = None,
@@ -223,7 +223,7 @@ async def ingest_texts(
 
     started = time.perf_counter()
     report = IngestReport()
-    known = index.document_hashes()
+    known = await index.known_documents()
     for done, document in enumerate(documents):
         if progress and done % 100 == 0:
             progress(done, total, document.key)
@@ -243,4 +243,4 @@ async def ingest_texts(
         report.outcomes.append(await _store(index, embedder, record, chunks, known))
     if progress:
         progress(total, total, "")
-    return _finish(report, index, started)
+    return await _finish(report, index, started)

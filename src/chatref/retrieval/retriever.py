@@ -11,7 +11,7 @@ from chatref.retrieval.fusion import (
     reciprocal_rank_fusion,
     weighted_fusion,
 )
-from chatref.retrieval.types import Embedder, Passage, PassageIndex, SearchMode
+from chatref.retrieval.types import Embedder, HybridSearch, Passage, PassageIndex, SearchMode
 
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
 
@@ -32,6 +32,8 @@ class Retriever:
         candidates: int = 100,
     ) -> None:
         self._index = index
+        # An index whose service fuses keyword and vector itself gets one hybrid request.
+        self._service_hybrid = index if isinstance(index, HybridSearch) else None
         self._embedder = embedder
         self.vector_weight = vector_weight
         self.candidates = candidates
@@ -53,6 +55,8 @@ class Retriever:
         query_vector = (await self._embedder.embed([query]))[0]
         if mode == "vector":
             return (await self._index.vector_search(query_vector, pool))[:top_k]
+        if self._service_hybrid is not None:
+            return (await self._service_hybrid.hybrid_search(query, query_vector, top_k))[:top_k]
         keyword, vector = await asyncio.gather(  # the two halves run in parallel
             self._index.keyword_search(query, pool),
             self._index.vector_search(query_vector, pool),

@@ -21,7 +21,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from chatref.errors import EmbedderMismatchError, IndexError_
 from chatref.retrieval.text import fts_or_match, query_terms
-from chatref.retrieval.types import Passage, Vectors
+from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (2.0, 1.0, 1.0)
@@ -38,26 +37,6 @@ BM25_WEIGHTS = (2.0, 1.0, 1.0)
 # latency at 100k.
 KEYWORD_POSTINGS_BUDGET = 10_000
 KEYWORD_MIN_TERMS = 3
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk ready to be written: its text and where it came from (vectors go alongside)."""
-
-    ordinal: int
-    title: str
-    page: int | None
-    section: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    doc_id: str
-    path: str  # absolute path or URL: the identity used for incremental updates and pruning
-    source: str  # what users see and cite
-    title: str
-    content_hash: str
 
 
 _PASSAGES_SQL = (
@@ -159,9 +138,14 @@ def _single_threaded_blas() -> None:
 
 
 class SqliteIndex:
-    """The embedded ``PassageIndex``; also the write side used by ingestion."""
+    """The embedded ``SearchIndex``: ``PassageIndex`` and ``DocumentWriter`` (retrieval/types.py).
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, dimension: int) -> None:
+    The ``*_sync`` and plain methods below are the synchronous API (tests, benchmarks); the
+    Protocols' async methods at the end delegate to them.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, dimension: int,
+                 embedder_name: str = "") -> None:
         self._conn = conn  # writes and keyword search, under _lock
         # Vector search reads through its own connection (WAL readers do not block each other),
         # so the two halves of a hybrid search never wait for one another.
@@ -169,6 +153,7 @@ class SqliteIndex:
         self._vlock = threading.Lock()
         self.path = path
         self.dimension = dimension
+        self.embedder_name = embedder_name
         self._lock = threading.RLock()
         self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
         self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -202,7 +187,7 @@ class SqliteIndex:
         if have != wanted:
             conn.close()
             raise EmbedderMismatchError(path, have, wanted)
-        return cls(conn, path, dimension)
+        return cls(conn, path, dimension, embedder_name)
 
     def close(self) -> None:
         with self._lock, self._vlock:
@@ -390,3 +375,22 @@ class SqliteIndex:
 
     async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
         return await asyncio.to_thread(self.vector_search_sync, vector, limit)
+
+    # ---- the DocumentWriter and SearchIndex Protocols ----------------------------------------
+    async def known_documents(self) -> dict[str, str]:
+        return self.document_hashes()
+
+    async def write_document(
+        self, document: DocumentRecord, chunks: Sequence[ChunkRecord], vectors: Vectors
+    ) -> None:
+        self.replace_document(document, chunks, vectors)
+
+    async def delete_documents(self, paths: Sequence[str]) -> int:
+        return self.remove_documents(paths)
+
+    async def finish_ingest(self, chunks_written: int) -> None:
+        if chunks_written > 1000:
+            self.optimize()
+
+    async def aclose(self) -> None:
+        self.close()

@@ -1,15 +1,24 @@
-"""The retrieval seam: passages, the embedder and the passage index Protocols.
+"""The retrieval seam: passages, the embedder and the index Protocols.
 
-A ``PassageIndex`` stores chunks with their vectors and answers keyword and vector queries; the
-``Retriever`` service (retrieval/retriever.py) fuses the two. The embedded default is a SQLite file
-(retrieval/sqlite_index.py); Azure AI Search is the production implementation.
+Two Protocols split what chat needs of an index from what ingestion needs:
+
+- ``PassageIndex`` (search): ranked candidates by keyword and by vector. The ``Retriever``
+  (retrieval/retriever.py) fuses the two itself, unless the index is also a ``HybridSearch``,
+  whose service fuses them in one request (Azure AI Search's reciprocal-rank fusion).
+- ``DocumentWriter`` (write): the content hashes of the documents it holds, one document's
+  chunks replaced atomically, documents removed, and which embedder its vectors come from.
+
+``SearchIndex`` is both, plus ``aclose``: what the composition root (app.py) builds from
+Settings. Implementations: one SQLite file (retrieval/sqlite_index.py, the embedded default) and
+Azure AI Search (retrieval/azure_search.py). tests/retrieval/test_index_contract.py runs one
+contract suite over every implementation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +56,26 @@ class Embedder(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk ready to be written: its text and where it came from (vectors go alongside)."""
+
+    ordinal: int
+    title: str
+    page: int | None
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    path: str  # absolute path or URL: the identity used for incremental updates and pruning
+    source: str  # what users see and cite
+    title: str
+    content_hash: str  # sha256 of a file's bytes; a blob's Content-MD5 or ETag (ingest/blob_source)
+
+
 class PassageIndex(Protocol):
     """What the retriever needs from an index: ranked candidates by keyword and by vector."""
 
@@ -55,3 +84,57 @@ class PassageIndex(Protocol):
     async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]: ...
 
     async def count_chunks(self) -> int: ...
+
+
+@runtime_checkable
+class HybridSearch(Protocol):
+    """An index whose service fuses keyword and vector results in one request.
+
+    The retriever then sends that one request instead of two searches and its own fusion.
+    """
+
+    async def hybrid_search(self, query: str, vector: Vectors, limit: int) -> list[Passage]: ...
+
+
+class DocumentWriter(Protocol):
+    """What ingestion needs of an index: incremental, per-document writes.
+
+    ``path`` is a document's identity (an absolute file path or a blob URL).
+
+    >>> known = await index.known_documents()           # {path: content_hash}
+    >>> await index.write_document(record, chunks, vectors)  # replaces that path's chunks
+    >>> await index.delete_documents(["/docs/gone.md"])
+    """
+
+    @property
+    def embedder_name(self) -> str:
+        """The embedder whose vectors this index holds (checked when it is opened)."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    async def known_documents(self) -> dict[str, str]:
+        """path -> content hash of every document in the index."""
+        ...
+
+    async def write_document(
+        self, document: DocumentRecord, chunks: Sequence[ChunkRecord], vectors: Vectors
+    ) -> None:
+        """Insert or replace one document and all its chunks; readers see the old or the new
+        version, never a mix of the two."""
+        ...
+
+    async def delete_documents(self, paths: Sequence[str]) -> int:
+        """Remove these documents and their chunks; returns how many existed."""
+        ...
+
+    async def finish_ingest(self, chunks_written: int) -> None:
+        """Called once after an ingest run (the SQLite index merges its FTS5 segments)."""
+        ...
+
+
+class SearchIndex(PassageIndex, DocumentWriter, Protocol):
+    """An index as the composition root hands it out: search, write, close."""
+
+    async def aclose(self) -> None: ...
