@@ -10,7 +10,7 @@ import pytest
 
 from chatref.errors import InputError, NotFoundError, StoreError
 from chatref.store import NewAnswer, SqliteConversationStore, StoredCitation
-from chatref.store.migrations import MIGRATIONS, migrate
+from chatref.store.migrations import MIGRATIONS
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ async def test_durability_pragmas_and_recorded_migrations(tmp_path: Path) -> Non
         names = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
     finally:
         conn.close()
-    assert names == [name for name, _ in MIGRATIONS]
+    assert names == MIGRATIONS.names()
     # Reopening applies nothing twice.
     store = await SqliteConversationStore.open(path)
     await store.aclose()
@@ -142,21 +142,22 @@ async def test_durability_pragmas_and_recorded_migrations(tmp_path: Path) -> Non
 
 def test_migrate_applies_only_pending_migrations_in_order() -> None:
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    first_name, first = MIGRATIONS[0]
+    first_name = MIGRATIONS.names()[0]
     conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     conn.execute("BEGIN")
-    first(conn)
+    conn.execute("CREATE TABLE conversations (id TEXT)")  # what m001 made, as far as m002 cares
+    conn.execute("CREATE TABLE messages (id TEXT PRIMARY KEY)")
     conn.execute("INSERT INTO _migrations VALUES (?, 0)", (first_name,))
     conn.execute("COMMIT")
-    assert migrate(conn) == [name for name, _ in MIGRATIONS[1:]]
-    assert migrate(conn) == []
+    assert MIGRATIONS.apply(conn) == MIGRATIONS.names()[1:]
+    assert MIGRATIONS.apply(conn) == []
 
 
 def test_a_failing_migration_leaves_no_trace() -> None:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("CREATE TABLE conversations (id TEXT)")  # collides with m001
     with pytest.raises(sqlite3.OperationalError):
-        migrate(conn)
+        MIGRATIONS.apply(conn)
     assert conn.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (0,)
 
 

@@ -19,16 +19,18 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from chatref import sqlitedb
 from chatref.errors import EmbedderMismatchError, IndexError_
 from chatref.retrieval.text import fts_or_match, query_terms
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
+from chatref.sqlitedb import Migrations
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (2.0, 1.0, 1.0)
@@ -45,7 +47,11 @@ _PASSAGES_SQL = (
 )
 
 
-def _m001_initial(conn: sqlite3.Connection) -> None:
+MIGRATIONS = Migrations("migrations")
+
+
+@MIGRATIONS
+def m001_initial(conn: sqlite3.Connection) -> None:
     # One statement per execute(): executescript() would COMMIT the migration's transaction.
     for statement in (
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -86,45 +92,9 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("m001_initial", _m001_initial),
-]
-
-
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet recorded, in order; returns the names applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-    applied = []
-    for name, function in MIGRATIONS:
-        if name in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
-                conn.execute("ROLLBACK")  # another process applied it meanwhile
-                continue
-            function(conn)
-            conn.execute(
-                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat()),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        applied.append(name)
-    return applied
+    # WAL + NORMAL: durable across process crashes; the index can be rebuilt from its sources.
+    return sqlitedb.connect(path, synchronous="NORMAL")
 
 
 @functools.cache
@@ -168,10 +138,13 @@ class SqliteIndex:
         """Open or create the index at ``path`` for the embedder ``embedder_name``."""
         _single_threaded_blas()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             conn = _connect(path)
-            migrate(conn)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise IndexError_(f"cannot open index {path}: {exc}") from exc
+        try:
+            MIGRATIONS.apply(conn)
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise IndexError_(f"cannot open index {path}: {exc}") from exc
         built = dict(conn.execute("SELECT key, value FROM meta"))
         wanted = f"{embedder_name} (dimension {dimension})"

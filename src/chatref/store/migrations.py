@@ -1,32 +1,27 @@
 """Ordered, named schema migrations for the SQLite conversation store.
 
-Each migration is a function registered with ``@migration``; ``migrate`` applies, in order, the
-ones whose name is not yet in the ``_migrations`` table, each in its own transaction together
-with the row that records it. Never edit or reorder a migration that has shipped: add a new one.
+Each migration is a function registered with ``@MIGRATIONS``; ``MIGRATIONS.apply`` (the runner
+shared with the index, ``chatref.sqlitedb``) applies, in order, the ones whose name is not yet in
+the ``_migrations`` table, each in its own transaction together with the row that records it.
+Never edit or reorder a migration that has shipped: add a new one.
 
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
->>> migrate(conn)
+>>> MIGRATIONS.apply(conn)
 ['m001_conversations', 'm002_citations_and_feedback', 'm003_health']
->>> migrate(conn)
+>>> MIGRATIONS.apply(conn)
 []
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
+from chatref.sqlitedb import Migrations
 
-
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
+MIGRATIONS = Migrations("_migrations")
 
 
-@migration
+@MIGRATIONS
 def m001_conversations(conn: sqlite3.Connection) -> None:
     conn.execute(
         """
@@ -60,7 +55,7 @@ def m001_conversations(conn: sqlite3.Connection) -> None:
     )
 
 
-@migration
+@MIGRATIONS
 def m002_citations_and_feedback(conn: sqlite3.Connection) -> None:
     conn.execute(
         """
@@ -90,38 +85,6 @@ def m002_citations_and_feedback(conn: sqlite3.Connection) -> None:
     )
 
 
-@migration
+@MIGRATIONS
 def m003_health(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE _health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL)")
-
-
-def applied_migrations(conn: sqlite3.Connection) -> list[str]:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
-    return [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply the pending migrations in order; return the names applied now.
-
-    ``conn`` must be in autocommit mode (``isolation_level=None``) so that each migration and its
-    record commit together.
-    """
-    done = set(applied_migrations(conn))
-    applied: list[str] = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            fn(conn)
-            conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
-            )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        applied.append(name)
-    return applied

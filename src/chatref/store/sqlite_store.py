@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar, cast
 
+from chatref import sqlitedb
 from chatref.errors import InputError, NotFoundError, StoreError
-from chatref.store.migrations import migrate
+from chatref.store.migrations import MIGRATIONS
 from chatref.store.types import (
     Conversation,
     MessageRole,
@@ -66,21 +67,16 @@ class SqliteConversationStore:
         reader_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatref-store-r")
 
         def connect() -> sqlite3.Connection:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 5000")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"conversation store {path}: cannot enable WAL (got {mode})")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
+            conn = sqlitedb.connect(path, synchronous="FULL", busy_timeout_s=5.0)
+            try:
+                MIGRATIONS.apply(conn)
+            except BaseException:
+                conn.close()
+                raise
             return conn
 
         def connect_reader() -> sqlite3.Connection:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 5000")
-            return conn
+            return sqlitedb.connect(path, busy_timeout_s=5.0, create=False)
 
         loop = asyncio.get_running_loop()
         try:
