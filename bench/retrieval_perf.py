@@ -24,7 +24,7 @@ from chatref.ingest.pipeline import TextDocument, ingest_paths, ingest_texts
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.evaluation import load_beir, percentile
 from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import SqliteIndex
+from chatref.retrieval.sqlite_index import KEYWORD_POSTINGS_BUDGET, SqliteIndex
 
 
 def corpus(shared: Path, copies: int) -> list[TextDocument]:
@@ -37,8 +37,12 @@ def corpus(shared: Path, copies: int) -> list[TextDocument]:
 
 
 async def build(path: Path, embedder: WordLlamaEmbedder, docs: list[TextDocument],
-                target_chunks: int) -> SqliteIndex:
-    index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension)
+                target_chunks: int, postings_budget: int | None = None) -> SqliteIndex:
+    index = SqliteIndex.open(
+        path, embedder_name=embedder.name, dimension=embedder.dimension,
+        keyword_postings_budget=KEYWORD_POSTINGS_BUDGET if postings_budget is None
+        else postings_budget,
+    )
     if index.stats()["chunks"] < target_chunks:
         await ingest_texts(docs, index, embedder)
     return index
@@ -46,10 +50,7 @@ async def build(path: Path, embedder: WordLlamaEmbedder, docs: list[TextDocument
 
 async def latency(
     index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str], rounds: int = 3,
-    postings_budget: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    if postings_budget is not None:
-        index.keyword_postings_budget = postings_budget
     retriever = Retriever(index, embedder)
     await retriever.search("warm up", top_k=5)  # loads the vector matrix
     out: dict[str, dict[str, float]] = {}
@@ -138,10 +139,9 @@ async def main() -> None:
     results: dict[str, object] = {}
     for label, copies, target in (("10k", 1, 9000), ("100k", 11, 99000)):
         index = await build(args.out / f"perf-{label}.sqlite", embedder,
-                            corpus(args.shared, copies), target)
+                            corpus(args.shared, copies), target, args.postings_budget)
         results[f"search_{label}"] = {"chunks": index.stats()["chunks"],
-                                      **await latency(index, embedder, queries,
-                                                      postings_budget=args.postings_budget)}
+                                      **await latency(index, embedder, queries)}
         index.close()
         print(json.dumps(results, indent=1), flush=True)
     if args.search_only:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from chatref.app import build_services
 from chatref.ingest.pipeline import ingest_texts
-from chatref.retrieval import sqlite_index
 from chatref.retrieval.evaluation import evaluate, load_beir
+from chatref.retrieval.retriever import Retriever
+from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.settings import Settings
 
 
@@ -31,18 +32,18 @@ async def main() -> None:
     args = parser.parse_args()
     dataset = load_beir(args.dataset, split=args.split)
     settings = Settings()
-    services = build_services(
-        settings, index_path=settings.chatref_data_dir / "eval" / f"{dataset.name}.sqlite"
-    )
+    index_path = settings.chatref_data_dir / "eval" / f"{dataset.name}.sqlite"
+    services = build_services(settings, index_path=index_path)
     await ingest_texts(dataset.corpus(), services.index, services.embedder)
-    retriever = services.retriever
+    embedder = services.embedder
     print(f"split={args.split}\ntitle_w budget pool w     nDCG@10 R@100")
     for title, df, pool, weight in itertools.product(args.title, args.df, args.pool, args.weight):
-        sqlite_index.BM25_WEIGHTS = (title, 1.0, 1.0)
-        services.index.keyword_postings_budget = int(df)
-        retriever.candidates = pool
-        retriever.vector_weight = weight
+        index = SqliteIndex.open(index_path, embedder_name=embedder.name,
+                                 dimension=embedder.dimension, keyword_postings_budget=int(df),
+                                 bm25_weights=(title, 1.0, 1.0))
+        retriever = Retriever(index, embedder, candidates=pool, vector_weight=weight)
         result = await evaluate(retriever, dataset, mode="hybrid", depth=pool // 3)
+        index.close()
         print(f"{title:7} {df:5} {pool:4} {weight:4} {result.ndcg_at_10:.4f}  "
               f"{result.recall_at_100:.4f}", flush=True)
     await services.aclose()

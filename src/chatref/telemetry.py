@@ -162,11 +162,6 @@ class Telemetry:
         """The Prometheus text exposition of this instance's metrics, and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
-    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
-        """One sample's current value (0.0 when absent): for tests, drills and benchmarks."""
-        found = self.registry.get_sample_value(name, labels or {})
-        return found if found is not None else 0.0
-
 
 class _OtelModelMetrics:
     """The same model metrics as OpenTelemetry instruments (names use dots, units in seconds)."""

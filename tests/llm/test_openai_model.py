@@ -11,6 +11,7 @@ from chatref.llm.config import EndpointConfig
 from chatref.llm.openai_model import OpenAIChatModel
 from chatref.telemetry import Telemetry
 from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
+from tests.llm.metrics import sample
 
 MESSAGES = [ChatMessage("system", "Answer from the sources."),
             ChatMessage("user", "What is PTU?")]
@@ -43,9 +44,9 @@ async def test_azure_stream_relays_text_usage_and_prompt(fake_openai: FakeOpenAI
     assert request.messages[0] == {"role": "system", "content": "Answer from the sources."}
     assert request.body["stream_options"] == {"include_usage": True}
     assert model.telemetry is not None
-    assert model.telemetry.value("chatref_llm_requests_total",
+    assert sample(model.telemetry, "chatref_llm_requests_total",
                                  {"endpoint": "east", "outcome": "success"}) == 1
-    assert model.telemetry.value("chatref_llm_tokens_total",
+    assert sample(model.telemetry, "chatref_llm_tokens_total",
                                  {"endpoint": "east", "direction": "out"}) == 5
 
 

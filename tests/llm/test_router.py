@@ -23,6 +23,7 @@ from chatref.llm.openai_model import OpenAIChatModel
 from chatref.llm.router import ModelRouter, RoutedEndpoint, RouterPolicy
 from chatref.telemetry import Telemetry
 from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
+from tests.llm.metrics import sample
 
 MESSAGES = [ChatMessage("user", "Is the region up?")]
 FAST = RouterPolicy(open_s=0.3, max_open_s=1.0, backoff_base_s=0.01, backoff_max_s=0.05,
@@ -68,7 +69,7 @@ async def test_retryable_status_fails_over_before_first_token(
     assert len(fake_openai.requests) == 1 and len(secondary.requests) == 1
     assert router.telemetry is not None
     reason = {408: "timeout", 429: "throttled"}.get(status, "server_error")
-    assert router.telemetry.value("chatref_llm_failovers_total",
+    assert sample(router.telemetry, "chatref_llm_failovers_total",
                                   {"endpoint": "primary", "reason": reason}) == 1
     await router.aclose()
 
@@ -187,7 +188,7 @@ async def test_circuit_opens_sends_nothing_then_one_probe_closes_it(
         assert (await chat(router))[1].endpoint == "secondary"
     assert (await router.health())["endpoints"][0]["circuit"] == "open"
     assert router.telemetry is not None
-    assert router.telemetry.value("chatref_llm_circuit_state", {"endpoint": "primary"}) == 2
+    assert sample(router.telemetry, "chatref_llm_circuit_state", {"endpoint": "primary"}) == 2
     for _ in range(5):
         assert (await chat(router))[1].endpoint == "secondary"
     assert len(fake_openai.requests) == 3, "no request may reach an open circuit"
@@ -196,7 +197,7 @@ async def test_circuit_opens_sends_nothing_then_one_probe_closes_it(
     assert (await router.health())["endpoints"][0]["circuit"] == "half_open"
     assert (await chat(router))[1].endpoint == "primary"  # the probe
     assert (await router.health())["endpoints"][0]["circuit"] == "closed"
-    assert router.telemetry.value("chatref_llm_circuit_state", {"endpoint": "primary"}) == 0
+    assert sample(router.telemetry, "chatref_llm_circuit_state", {"endpoint": "primary"}) == 0
     await router.aclose()
 
 
@@ -296,7 +297,7 @@ async def test_every_endpoint_out_raises_unavailable_before_any_token(
     assert "primary" in caught.value.message and "secondary" in caught.value.message
     assert elapsed < 3
     assert router.telemetry is not None
-    assert router.telemetry.value("chatref_llm_unavailable_total") == 1
+    assert sample(router.telemetry, "chatref_llm_unavailable_total") == 1
     assert len(fake_openai.requests) + len(secondary.requests) <= FAST.max_attempts
 
 
@@ -315,7 +316,7 @@ async def test_retry_budget_stops_hammering_a_throttled_endpoint(
     # 3 first attempts + the 2 retries the budget held; not 3 * 50
     assert len(fake_openai.requests) == 5
     assert router.telemetry is not None
-    assert router.telemetry.value("chatref_llm_retry_budget_exhausted_total",
+    assert sample(router.telemetry, "chatref_llm_retry_budget_exhausted_total",
                                   {"endpoint": "only"}) >= 1
 
 
@@ -400,5 +401,5 @@ async def test_malformed_answer_fails_over_instead_of_leaking_a_decode_error(
     await router.aclose()
     assert done.endpoint == "secondary"
     assert router.telemetry is not None
-    assert router.telemetry.value("chatref_llm_requests_total",
+    assert sample(router.telemetry, "chatref_llm_requests_total",
                                   {"endpoint": "primary", "outcome": "server_error"}) == 1

@@ -11,13 +11,15 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
+from tests.llm.metrics import sample
 
 
 def test_each_instance_has_its_own_registry() -> None:
     first, second = Telemetry(), Telemetry()
     first.model_request("a", outcome="success", duration_s=0.1)
-    assert first.value("chatref_llm_requests_total", {"endpoint": "a", "outcome": "success"}) == 1
-    assert second.value("chatref_llm_requests_total", {"endpoint": "a", "outcome": "success"}) == 0
+    success = {"endpoint": "a", "outcome": "success"}
+    assert sample(first, "chatref_llm_requests_total", success) == 1
+    assert sample(second, "chatref_llm_requests_total", success) == 0
 
 
 def test_render_is_prometheus_text() -> None:

@@ -98,15 +98,25 @@ async def test_very_common_terms_are_left_out_of_keyword_queries(
         await add(index, embedder, f"c{n}", [f"platform service deployment region note {n}"])
     await add(index, embedder, "rare", ["platform service deployment region failover"])
     terms = ["platform", "service", "deployment", "region", "failover"]
-    index.keyword_postings_budget = 40  # 4 common terms x 31 postings each do not fit
-    kept = index._selective_terms(terms)
-    assert "failover" in kept and len(kept) == 3  # the rarest three survive
-    hits = await index.keyword_search(" ".join(terms), 50)
-    assert hits[0].doc_id == "rare"
-    index.keyword_postings_budget = 1000
-    assert index._selective_terms(terms) == terms
-    index.keyword_postings_budget = 0
-    assert index._selective_terms(terms) == terms
+
+    def with_budget(budget: int) -> SqliteIndex:
+        return SqliteIndex.open(index.path, embedder_name=embedder.name,
+                                dimension=embedder.dimension, keyword_postings_budget=budget)
+
+    tight = with_budget(40)  # 4 common terms x 31 postings each do not fit
+    try:
+        kept = tight._selective_terms(terms)
+        assert "failover" in kept and len(kept) == 3  # the rarest three survive
+        hits = await tight.keyword_search(" ".join(terms), 50)
+        assert hits[0].doc_id == "rare"
+    finally:
+        tight.close()
+    for budget in (1000, 0):  # 0: every term, whatever the budget would say
+        roomy = with_budget(budget)
+        try:
+            assert roomy._selective_terms(terms) == terms
+        finally:
+            roomy.close()
 
 
 def test_a_file_that_is_not_an_index_is_named_in_the_error(tmp_path: Path) -> None:

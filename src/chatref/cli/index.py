@@ -22,7 +22,8 @@ from rich.table import Table
 from chatref.app import build_services
 from chatref.ingest.pipeline import IngestReport, ingest_paths, ingest_texts
 from chatref.retrieval.evaluation import EvalResult, evaluate, load_beir
-from chatref.retrieval.retriever import SEARCH_MODES
+from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT
+from chatref.retrieval.retriever import SEARCH_MODES, Retriever
 from chatref.retrieval.types import SearchMode
 from chatref.settings import Settings
 
@@ -171,9 +172,10 @@ def eval_retrieval(
 
     async def run() -> list[EvalResult]:
         services = build_services(settings, index_path=index_path)
-        if vector_weight is not None:
-            services.retriever.vector_weight = vector_weight
-        services.retriever.fusion = "rrf" if fusion == "rrf" else "weighted"
+        retriever = Retriever(
+            services.index, services.embedder, fusion="rrf" if fusion == "rrf" else "weighted",
+            vector_weight=DEFAULT_VECTOR_WEIGHT if vector_weight is None else vector_weight,
+        )
         try:
             with _progress(console) as bar:
                 task = bar.add_task("indexing corpus", total=loaded.corpus_size(), current="")
@@ -191,7 +193,7 @@ def eval_retrieval(
                         bar.update(task, completed=done)
 
                     results.append(
-                        await evaluate(services.retriever, loaded, mode=current, progress=step)
+                        await evaluate(retriever, loaded, mode=current, progress=step)
                     )
                 return results
         finally:

@@ -19,6 +19,9 @@ SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
 class Retriever:
     """Finds the passages that best answer a query.
 
+    The keyword arguments are the tuned defaults; benchmarks and ``chatref eval`` pass others to
+    reproduce the comparisons in docs/benchmarks.md.
+
     >>> retriever = Retriever(index, embedder)
     >>> [p.title for p in await retriever.search("rotate keys", top_k=3)]
     """
@@ -30,15 +33,16 @@ class Retriever:
         *,
         vector_weight: float = DEFAULT_VECTOR_WEIGHT,
         candidates: int = 100,
+        fusion: Literal["weighted", "rrf"] = "weighted",
     ) -> None:
         self._index = index
         # An index whose service fuses keyword and vector itself gets one hybrid request.
         self._service_hybrid = index if isinstance(index, HybridSearch) else None
         self._embedder = embedder
-        self.vector_weight = vector_weight
-        self.candidates = candidates
+        self._vector_weight = vector_weight
+        self._candidates = candidates
         # "rrf" is kept to reproduce the comparison in docs/benchmarks.md; "weighted" is better.
-        self.fusion: Literal["weighted", "rrf"] = "weighted"
+        self._fusion = fusion
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
@@ -49,7 +53,7 @@ class Retriever:
             raise InputError(f"top_k must be at least 1, not {top_k}")
         if not query.strip():
             return []
-        pool = max(self.candidates, top_k)
+        pool = max(self._candidates, top_k)
         if mode == "keyword":
             return (await self._index.keyword_search(query, pool))[:top_k]
         query_vector = (await self._embedder.embed([query]))[0]
@@ -61,6 +65,6 @@ class Retriever:
             self._index.keyword_search(query, pool),
             self._index.vector_search(query_vector, pool),
         )
-        if self.fusion == "rrf":
+        if self._fusion == "rrf":
             return reciprocal_rank_fusion(keyword, vector)[:top_k]
-        return weighted_fusion(keyword, vector, vector_weight=self.vector_weight)[:top_k]
+        return weighted_fusion(keyword, vector, vector_weight=self._vector_weight)[:top_k]

@@ -114,8 +114,11 @@ class SqliteIndex:
     Protocols' async methods at the end delegate to them.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, dimension: int,
-                 embedder_name: str = "") -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, dimension: int, embedder_name: str = "", *,
+        keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
+        bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
+    ) -> None:
         self._conn = conn  # writes and keyword search, under _lock
         # Vector search reads through its own connection (WAL readers do not block each other),
         # so the two halves of a hybrid search never wait for one another.
@@ -128,14 +131,23 @@ class SqliteIndex:
         self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
         self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self._matrix_generation = -1
-        self.keyword_postings_budget = KEYWORD_POSTINGS_BUDGET
+        self._keyword_postings_budget = keyword_postings_budget  # bench/ passes others
+        self._bm25_weights = bm25_weights
         self._df_cache: dict[str, int] = {}
         self._df_generation = -1
 
     # ---- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, embedder_name: str, dimension: int) -> SqliteIndex:
-        """Open or create the index at ``path`` for the embedder ``embedder_name``."""
+    def open(
+        cls, path: Path, *, embedder_name: str, dimension: int,
+        keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
+        bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
+    ) -> SqliteIndex:
+        """Open or create the index at ``path`` for the embedder ``embedder_name``.
+
+        ``keyword_postings_budget`` and ``bm25_weights`` are the tuned defaults; benchmarks pass
+        others to reproduce docs/benchmarks.md.
+        """
         _single_threaded_blas()
         try:
             conn = _connect(path)
@@ -160,7 +172,8 @@ class SqliteIndex:
         if have != wanted:
             conn.close()
             raise EmbedderMismatchError(path, have, wanted)
-        return cls(conn, path, dimension, embedder_name)
+        return cls(conn, path, dimension, embedder_name,
+                   keyword_postings_budget=keyword_postings_budget, bm25_weights=bm25_weights)
 
     def close(self) -> None:
         with self._lock, self._vlock:
@@ -279,7 +292,7 @@ class SqliteIndex:
         index size; small indexes keep every term. The ``KEYWORD_MIN_TERMS`` rarest terms are
         always kept. Document frequencies are cached until the index changes.
         """
-        if self.keyword_postings_budget <= 0 or len(terms) <= KEYWORD_MIN_TERMS:
+        if self._keyword_postings_budget <= 0 or len(terms) <= KEYWORD_MIN_TERMS:
             return terms
         generation = self._generation()
         if generation != self._df_generation or len(self._df_cache) > 100_000:
@@ -294,7 +307,7 @@ class SqliteIndex:
         spent = 0
         for term in sorted(terms, key=self._df_cache.__getitem__):
             spent += self._df_cache[term]
-            if len(kept) >= KEYWORD_MIN_TERMS and spent > self.keyword_postings_budget:
+            if len(kept) >= KEYWORD_MIN_TERMS and spent > self._keyword_postings_budget:
                 break
             kept.add(term)
         return [t for t in terms if t in kept]
@@ -308,7 +321,7 @@ class SqliteIndex:
             rows = self._conn.execute(
                 "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts"
                 " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
-                (*BM25_WEIGHTS, match, limit),
+                (*self._bm25_weights, match, limit),
             ).fetchall()
             # FTS5's bm25() is negative, lower is better: flip it so higher is better.
             return self._passages([(int(r[0]), -float(r[1])) for r in rows], "keyword")
