@@ -53,7 +53,20 @@ def test_custom_index_and_prune(tmp_path: Path) -> None:
     files["md"].unlink()
     result = chatref("ingest", "docs", "--index", "my.sqlite", "--prune", "--json", cwd=tmp_path)
     assert json.loads(result.stdout)["counts"] == {
-        "added": 0, "updated": 0, "unchanged": 4, "removed": 1, "failed": 0}
+        "added": 0, "updated": 0, "unchanged": 4, "removed": 1, "failed": 0, "skipped": 0}
+
+
+def test_untrusted_folder_options(tmp_path: Path) -> None:
+    documents.write_all_good(tmp_path / "docs")
+    (tmp_path / "outside.md").write_text("# Outside\n\nBeyond the root.\n", encoding="utf-8")
+    (tmp_path / "docs" / "link.md").symlink_to(tmp_path / "outside.md")
+    result = chatref("ingest", "docs", "--max-file-mb", "0.002", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "docs/access.docx: over the per-file limit:" in result.stderr
+    assert "skipped docs/link.md: symlink to" in result.stderr
+    result = chatref("ingest", "docs", "--follow-symlinks", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counts"]["skipped"] == 0
 
 
 def test_bad_mode_is_a_usage_error(tmp_path: Path) -> None:

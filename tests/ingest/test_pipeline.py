@@ -70,7 +70,8 @@ async def test_unchanged_files_are_not_reparsed_and_changed_ones_replaced(
     files["txt"].write_text("Runbook: rotating secrets\n\nRotate it every thirty days.\n",
                             encoding="utf-8")
     report = await ingest_paths([tmp_path / "docs"], index, embedder)
-    assert report.counts == {"added": 0, "updated": 1, "unchanged": 4, "removed": 0, "failed": 0}
+    assert report.counts == {"added": 0, "updated": 1, "unchanged": 4, "removed": 0, "failed": 0,
+                             "skipped": 0}
     after = dict(index._conn.execute("SELECT path, ingested_at FROM documents"))
     unchanged = [p for p in before if not p.endswith("runbook.txt")]
     assert all(before[p] == after[p] for p in unchanged)

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from chatref.app import build_services
+from chatref.ingest.limits import FileLimits
 from chatref.ingest.pipeline import IngestReport, ingest_paths, ingest_texts
 from chatref.retrieval.evaluation import EvalResult, evaluate, load_beir
 from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT
@@ -58,10 +59,19 @@ def ingest(
     prune: Annotated[
         bool, typer.Option("--prune", help="Remove documents that vanished from PATHS.")
     ] = False,
+    follow_symlinks: Annotated[bool, typer.Option(
+        "--follow-symlinks", help="Follow symlinks that lead outside PATHS (skipped otherwise).",
+    )] = False,
+    max_file_mb: Annotated[float, typer.Option(
+        "--max-file-mb", min=0.001, help="Refuse files larger than this.")] = 100.0,
+    file_timeout_s: Annotated[float, typer.Option(
+        "--file-timeout-s", min=0.1, help="Stop parsing a file after this long.")] = 60.0,
     as_json: JsonOption = False,
 ) -> None:
     """Index .md .txt .html .pdf .docx files; unchanged files are skipped.
 
+    Each file is parsed within limits (size, time, and .docx/.pdf paragraph, page and
+    decompressed-size counts); a file over one is reported and the rest is indexed.
     Exit status 1 when any file failed (the others are still indexed).
     """
     settings = Settings()
@@ -76,8 +86,11 @@ def ingest(
                 def step(done: int, total: int, current: str) -> None:
                     bar.update(task, completed=done, total=total, current=current[-60:])
 
-                return await ingest_paths(paths, services.index, services.embedder,
-                                          prune=prune, progress=None if as_json else step)
+                return await ingest_paths(
+                    paths, services.index, services.embedder, prune=prune,
+                    progress=None if as_json else step, follow_symlinks=follow_symlinks,
+                    limits=FileLimits(max_file_mb=max_file_mb, timeout_s=file_timeout_s),
+                )
         finally:
             await services.aclose()
 
@@ -88,6 +101,9 @@ def ingest(
         out = Console()
         for failure in report.failures:
             console.print(f"[red]failed[/] {failure.source}: {failure.reason}", highlight=False)
+        for skipped in (o for o in report.outcomes if o.status == "skipped"):
+            console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}",
+                          highlight=False)
         out.print(_report_table(report))
     if report.failures:
         raise typer.Exit(1)

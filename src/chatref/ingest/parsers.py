@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from chatref.errors import DocumentError
+from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, count_pdf_pages, over
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def parse_html(path: Path, data: bytes) -> ParsedDocument:
     return ParsedDocument(title=title or path.stem, blocks=blocks)
 
 
-def parse_pdf(path: Path, data: bytes) -> ParsedDocument:
+def parse_pdf(path: Path, data: bytes, limits: FileLimits = DEFAULT_LIMITS) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
@@ -175,6 +175,9 @@ def parse_pdf(path: Path, data: bytes) -> ParsedDocument:
                     raise DocumentError(path, reason) from exc
                 if not opened:
                     raise DocumentError(path, "encrypted PDF: it needs a password")
+            pages = count_pdf_pages(reader.root_object.get("/Pages"), limits.max_pdf_pages)
+            if pages > limits.max_pdf_pages:
+                raise DocumentError(path, over("pages", pages, limits.max_pdf_pages))
             blocks: list[Block] = []
             for number, page in enumerate(reader.pages, start=1):
                 blocks.extend(_paragraphs(page.extract_text() or "", page=number))
@@ -187,39 +190,35 @@ def parse_pdf(path: Path, data: bytes) -> ParsedDocument:
     return ParsedDocument(title=str(meta_title).strip() or path.stem, blocks=blocks)
 
 
-def parse_docx(path: Path, data: bytes) -> ParsedDocument:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+def parse_docx(path: Path, data: bytes, limits: FileLimits = DEFAULT_LIMITS) -> ParsedDocument:
+    """Headings become the section path; table rows read "cell | cell", in document order."""
+    from chatref.ingest.wordml import WordDocument
 
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(path, f"corrupt or not a .docx file: {exc}") from exc
-    title = (document.core_properties.title or "").strip()
+    document = WordDocument(path, io.BytesIO(data), limits)
+    title = document.title
     headings = _Headings()
     blocks: list[Block] = []
-    for paragraph in document.paragraphs:
-        content = paragraph.text.strip()
-        if not content:
-            continue
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style == "Title" and not title:
+    for kind, content, style in document.items():
+        if kind == "p" and style == "title" and not title:
             title = content
             continue
-        if style.startswith("Heading"):
-            level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
+        level = _heading_level(style) if kind == "p" else None
+        if level is not None:
             headings.push(level, content)
             if level == 1 and not title:
                 title = content
             continue
         blocks.append(Block(text=content, section=headings.section))
-    for table in document.tables:
-        for row in table.rows:
-            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
-            if cells:
-                blocks.append(Block(text=" | ".join(cells), section=headings.section))
     _require_text(path, blocks)
     return ParsedDocument(title=title or path.stem, blocks=blocks)
+
+
+def _heading_level(style: str) -> int | None:
+    """1 for "heading 1", None for a style that is not a heading."""
+    if not style.startswith("heading"):
+        return None
+    digits = style[len("heading"):].strip()
+    return int(digits) if digits.isdigit() else 1
 
 
 PARSERS: dict[str, Callable[[Path, bytes], ParsedDocument]] = {
@@ -228,14 +227,19 @@ PARSERS: dict[str, Callable[[Path, bytes], ParsedDocument]] = {
     ".txt": parse_text,
     ".html": parse_html,
     ".htm": parse_html,
-    ".pdf": parse_pdf,
-    ".docx": parse_docx,
 }
 
 
-def parse_document(path: Path, data: bytes) -> ParsedDocument:
-    """Parse ``data`` (the bytes of ``path``) by its suffix."""
-    parser = PARSERS.get(path.suffix.lower())
+def parse_document(
+    path: Path, data: bytes, limits: FileLimits = DEFAULT_LIMITS
+) -> ParsedDocument:
+    """Parse ``data`` (the bytes of ``path``) by its suffix, within ``limits``."""
+    suffix = path.suffix.lower()
+    if len(data) > limits.max_file_bytes:
+        raise DocumentError(path, over("in size", len(data) / MB, limits.max_file_mb, " MB"))
+    if suffix in (".pdf", ".docx") and data.strip():
+        return (parse_pdf if suffix == ".pdf" else parse_docx)(path, data, limits)
+    parser = PARSERS.get(suffix)
     if parser is None:
         raise DocumentError(path, f"unsupported file type {path.suffix or '(none)'!r}; "
                             f"supported: {', '.join(SUPPORTED_SUFFIXES)}")

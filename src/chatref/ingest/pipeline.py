@@ -7,26 +7,29 @@ still indexed.
 
 >>> report = await ingest_paths([Path("docs")], index, embedder, prune=True)
 >>> report.counts
-{'added': 12, 'updated': 0, 'unchanged': 0, 'removed': 0, 'failed': 0}
+{'added': 12, 'updated': 0, 'unchanged': 0, 'removed': 0, 'failed': 0, 'skipped': 0}
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from chatref.errors import DocumentError
 from chatref.ingest.chunking import Chunk, chunk_blocks
-from chatref.ingest.parsers import SUPPORTED_SUFFIXES, parse_document
+from chatref.ingest.discovery import SourceFile, discover
+from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
+from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, DocumentWriter, Embedder
 
-Status = Literal["added", "updated", "unchanged", "removed", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed")
+Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed", "skipped")
 Progress = Callable[[int, int, str], None]  # (done, total, current source)
 
 
@@ -67,38 +70,6 @@ class IngestReport:
         }
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    path: Path  # absolute, resolved: the document's identity
-    source: str  # as the user named it (root + relative part): what citations show
-
-
-def discover(roots: Sequence[Path]) -> tuple[list[SourceFile], list[FileOutcome]]:
-    """Supported files under ``roots`` (recursively, hidden entries skipped), and the roots that
-    do not exist or are not supported files."""
-    found: dict[Path, SourceFile] = {}
-    problems: list[FileOutcome] = []
-    for root in roots:
-        if root.is_file():
-            if root.suffix.lower() not in SUPPORTED_SUFFIXES:
-                problems.append(FileOutcome(str(root), "failed", reason=(
-                    f"unsupported file type {root.suffix or '(none)'!r}; "
-                    f"supported: {', '.join(SUPPORTED_SUFFIXES)}")))
-                continue
-            found.setdefault(root.resolve(), SourceFile(root.resolve(), str(root)))
-        elif root.is_dir():
-            for folder, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                        continue
-                    shown = Path(folder) / name
-                    found.setdefault(shown.resolve(), SourceFile(shown.resolve(), str(shown)))
-        else:
-            problems.append(FileOutcome(str(root), "failed", reason="no such file or directory"))
-    return list(found.values()), problems
-
-
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -132,6 +103,33 @@ async def _finish(report: IngestReport, index: DocumentWriter, started: float) -
     return report
 
 
+def _read(item: SourceFile, limits: FileLimits) -> bytes | FileOutcome:
+    """The file's bytes, if it is a regular file within the size limit.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO or a device named
+    ``notes.txt`` (or a file swapped for one after discovery) is refused, not waited on.
+    """
+    try:
+        fd = os.open(item.path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return FileOutcome(item.source, "failed", reason=f"unreadable: {exc.strerror or exc}")
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return FileOutcome(item.source, "failed", reason="not a regular file")
+        if info.st_size > limits.max_file_bytes:
+            return FileOutcome(item.source, "failed", reason=over(
+                "in size", info.st_size / MB, limits.max_file_mb, " MB"))
+        try:
+            data = handle.read(limits.max_file_bytes + 1)
+        except OSError as exc:
+            return FileOutcome(item.source, "failed", reason=f"unreadable: {exc.strerror}")
+    if len(data) > limits.max_file_bytes:  # it grew since fstat
+        return FileOutcome(item.source, "failed", reason=over(
+            "in size", len(data) / MB, limits.max_file_mb, " MB"))
+    return data
+
+
 async def ingest_paths(
     paths: Sequence[Path],
     index: DocumentWriter,
@@ -141,40 +139,46 @@ async def ingest_paths(
     progress: Progress | None = None,
     max_chars: int = 1200,
     overlap_chars: int = 200,
+    limits: FileLimits = DEFAULT_LIMITS,
+    follow_symlinks: bool = False,
+    parse_workers: int | None = None,
 ) -> IngestReport:
-    """Index the supported files under ``paths``; see the module docstring."""
+    """Index the supported files under ``paths``; see the module docstring.
+
+    Files are parsed in worker processes (``parse_workers``, default: one per spare core), each
+    within ``limits``; embedding and writing stay in this process, in file completion order.
+    """
     started = time.perf_counter()
-    files, problems = discover(paths)
-    report = IngestReport(outcomes=list(problems))
+    files, problems = discover(paths, follow_symlinks=follow_symlinks)
+    report = IngestReport(outcomes=[FileOutcome(p.source, p.status, reason=p.reason)
+                                    for p in problems])
     known = await index.known_documents()
-    for done, item in enumerate(files):
-        if progress:
-            progress(done, len(files), item.source)
-        key = str(item.path)
-        try:
-            data = item.path.read_bytes()
-        except OSError as exc:
-            report.outcomes.append(FileOutcome(item.source, "failed", reason=f"unreadable: {exc}"))
-            continue
+    digests: dict[str, str] = {}  # written by the pool's dispatcher thread, read here
+
+    def prepare(item: SourceFile) -> ParseJob | FileOutcome:
+        data = _read(item, limits)
+        if isinstance(data, FileOutcome):
+            return data
         digest = content_hash(data)
-        if known.get(key) == digest:
-            report.outcomes.append(FileOutcome(item.source, "unchanged"))
-            continue
-        try:
-            parsed = parse_document(Path(item.source), data)
-            chunks = chunk_blocks(parsed.blocks, max_chars=max_chars, overlap_chars=overlap_chars)
-        except DocumentError as exc:
-            report.outcomes.append(FileOutcome(item.source, "failed", reason=exc.reason))
-            continue
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the whole ingest
-            reason = f"could not be parsed ({type(exc).__name__}: {exc})"
-            report.outcomes.append(FileOutcome(item.source, "failed", reason=reason))
-            continue
-        record = DocumentRecord(
-            doc_id=document_id(key), path=key, source=item.source, title=parsed.title,
-            content_hash=digest,
-        )
-        report.outcomes.append(await _store(index, embedder, record, chunks, known))
+        if known.get(str(item.path)) == digest:
+            return FileOutcome(item.source, "unchanged")
+        digests[str(item.path)] = digest
+        return ParseJob(item.source, data)
+
+    pool: ParsePool[SourceFile] = ParsePool(
+        limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
+        overlap_chars=overlap_chars,
+    )
+    with pool:
+        results = pool.run(files, prepare)
+        done = 0
+        while (pair := await asyncio.to_thread(next, results, None)) is not None:
+            item, result = pair
+            if progress:
+                progress(done, len(files), item.source)
+            done += 1
+            digest = digests.pop(str(item.path), "")
+            report.outcomes.append(await _outcome(index, embedder, item, result, digest, known))
     if prune:
         report.outcomes.extend(
             await _prune(index, paths, {str(f.path) for f in files}, known)
@@ -182,6 +186,22 @@ async def ingest_paths(
     if progress:
         progress(len(files), len(files), "")
     return await _finish(report, index, started)
+
+
+async def _outcome(
+    index: DocumentWriter, embedder: Embedder, item: SourceFile, result: object, digest: str,
+    known: dict[str, str],
+) -> FileOutcome:
+    if isinstance(result, FileOutcome):
+        return result
+    if not isinstance(result, Parsed):
+        return FileOutcome(item.source, "failed", reason=getattr(result, "reason", str(result)))
+    key = str(item.path)
+    record = DocumentRecord(
+        doc_id=document_id(key), path=key, source=item.source, title=result.title,
+        content_hash=digest,
+    )
+    return await _store(index, embedder, record, result.chunks, known)
 
 
 async def _prune(
