@@ -111,17 +111,29 @@ def test_app_settings_are_exactly_the_contract() -> None:
     rows = [row.strip() for row in table.splitlines()]
     first_cells = [row.split("|")[1] for row in rows if row.startswith("| ")]
     contract = {n for cell in first_cells for n in re.findall(r"\b[A-Z][A-Z0-9_]{3,}\b", cell)}
-    # variables the app reads that Terraform deliberately does not set
-    not_set = {"AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL"}
+    # variables the app reads that Terraform deliberately does not set: other model providers,
+    # and keys or connection strings (production uses the managed identity)
+    not_set = {"AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL",
+               "AZURE_STORAGE_CONNECTION_STRING", "AZURE_SEARCH_API_KEY"}
     app = load_module_dir(MODULES / "app_service")
-    plain = app.locals["plain_app_settings"][0]
+    plain = app.locals["contract_settings"][0]
     merged = app.locals["app_settings"][0]
     names = {k for k in plain if not k.startswith("__")}
-    names |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", merged))
-    assert names == contract - not_set
+    names |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", str(merged)))
+    platform = {k for k in app.locals["platform_settings"][0] if not k.startswith("__")}
+    assert platform == {"WEBSITES_PORT"}  # read by App Service, not the app
+    assert names - platform == contract - not_set
     assert plain["CHATREF_AUTH_MODE"] == '"easyauth"'
     assert plain["CHATREF_LLM_ENDPOINTS"] == "${jsonencode(var.llm_endpoints)}"
-    assert "@Microsoft.KeyVault(SecretUri=" in merged
+    assert "@Microsoft.KeyVault(SecretUri=" in str(merged)
+
+
+def test_container_port_matches_websites_port() -> None:
+    """Finding 6: App Service forwards to WEBSITES_PORT, the app listens on PORT: one value."""
+    app = load_module_dir(MODULES / "app_service")
+    assert app.locals["contract_settings"][0]["PORT"] == '"${var.port}"'
+    assert app.locals["platform_settings"][0]["WEBSITES_PORT"] == '"${var.port}"'
+    assert app.variables["port"].body["default"] == 8000
 
 
 def test_llm_endpoints_come_from_the_openai_module(prod: dict[str, dict[str, Any]]) -> None:
@@ -145,15 +157,35 @@ def test_prod_app_service(prod: dict[str, dict[str, Any]]) -> None:
     assert app["vnet_route_all_enabled"] is True
     assert app["staging_slot_enabled"] is True
     assert app["subnet_id"] == "${module.network.app_subnet_id}"
-    main = (MODULES / "app_service" / "main.tf").read_text(encoding="utf-8")
-    for setting in ('always_on                                     = true',
-                    'ftps_state                                    = "Disabled"',
-                    'minimum_tls_version                           = "1.2"',
-                    'https_only                                     = true',
-                    'ftp_publish_basic_authentication_enabled       = false',
-                    'webdeploy_publish_basic_authentication_enabled = false',
-                    'require_authentication = true'):
-        assert main.count(setting) == 2, setting  # the app and its staging slot
+    assert app["allowed_hosts"] == ["${var.public_host_name}"]
+    assert app["allowed_group_object_ids"] == "${var.allowed_group_object_ids}"
+    module = load_module_dir(MODULES / "app_service")
+    site, site_config = module.locals["site"][0], module.locals["site_config"][0]
+    assert site["https_only"] is True
+    assert site["ftp_publish_basic_authentication_enabled"] is False
+    assert site["webdeploy_publish_basic_authentication_enabled"] is False
+    assert (site_config["always_on"], site_config["ftps_state"],
+            site_config["minimum_tls_version"]) == (True, '"Disabled"', '"1.2"')
+    assert module.locals["auth"][0]["require_authentication"] is True
+    # the app and its staging slot take every shared value from those locals (issue 13)
+    web = module.resources[("azurerm_linux_web_app", "this")].body
+    slot = module.resources[("azurerm_linux_web_app_slot", "staging")].body
+    for key in ("https_only", "public_network_access_enabled", "app_settings",
+                "site_config", "auth_settings_v2", "logs", "identity"):
+        assert web[key] == slot[key], key
+    plan = module.resources[("azurerm_service_plan", "this")].body
+    assert "${[worker_count]}" in str(plan["lifecycle"]) or "worker_count" in str(plan["lifecycle"])
+
+
+def test_easy_auth_redirects_the_ui_and_leaves_401_to_the_api() -> None:
+    module = load_module_dir(MODULES / "app_service")
+    assert module.locals["auth_excluded_paths"][0] == (
+        '${concat(["/health/live"], [for prefix in var.api_path_prefixes : "${prefix}/*"])}')
+    assert module.variables["api_path_prefixes"].body["default"] == ['"/api"', '"/v1"']
+    assert module.variables["unauthenticated_action"].body["default"] == '"RedirectToLoginPage"'
+    web = module.resources[("azurerm_linux_web_app", "this")].body
+    aad = web["auth_settings_v2"][0]["active_directory_v2"][0]
+    assert aad["allowed_groups"] == "${var.allowed_group_object_ids}"
 
 
 def test_prod_openai(prod: dict[str, dict[str, Any]]) -> None:

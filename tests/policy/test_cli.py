@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from chatref.policy.catalog import RULES
+
 from .conftest import FIXTURES
 
 CHATREF = str(Path(sys.executable).parent / "chatref")
@@ -94,7 +96,7 @@ def test_rules_lists_the_pack_per_profile() -> None:
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     rules = {r["id"]: r for r in json.loads(done.stdout)}
-    assert len(rules) == 37
+    assert set(rules) == set(RULES)
     assert rules["CKV_CHATREF_018"]["levels"] == {"basic": None, "production": "hard"}
     basic = subprocess.run([CHATREF, "policy", "rules", "--profile", "basic", "--json"],
                            capture_output=True, text=True, timeout=60, check=False)

@@ -36,6 +36,7 @@ locals {
     ip_restriction_default_action = "Allow" # the basic app is reached over the internet
     log_retention_days            = 30
     create_dashboard              = false
+    forwarded_host_header         = null # no gateway in front: users reach the app directly
   }
 
   openai_accounts = {
@@ -160,6 +161,7 @@ module "app_service" {
   identity_id                              = module.app_identity.id
   identity_client_id                       = module.app_identity.client_id
   entra_client_id                          = var.entra_client_id
+  forwarded_host_header                    = local.basic.forwarded_host_header
   container_registry_login_server          = module.container_registry.login_server
   container_image                          = var.container_image
   openai_endpoint                          = module.openai.primary_endpoint

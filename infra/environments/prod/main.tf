@@ -187,6 +187,8 @@ module "app_service" {
   identity_id                              = module.app_identity.id
   identity_client_id                       = module.app_identity.client_id
   entra_client_id                          = var.entra_client_id
+  allowed_group_object_ids                 = var.allowed_group_object_ids
+  allowed_hosts                            = [var.public_host_name]
   container_registry_login_server          = module.container_registry.login_server
   container_image                          = var.container_image
   openai_endpoint                          = module.openai.primary_endpoint

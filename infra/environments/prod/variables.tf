@@ -52,6 +52,17 @@ variable "entra_client_id" {
   description = "Client ID of the Entra ID app registration used by Easy Auth."
 }
 
+variable "allowed_group_object_ids" {
+  type        = list(string)
+  description = "Entra ID groups whose members may sign in to the chat (Easy Auth); empty leaves it to the Chat.User app role."
+  default     = []
+}
+
+variable "public_host_name" {
+  type        = string
+  description = "Host name users reach the chat by (the Application Gateway's HTTPS listener), e.g. chat.example.com."
+}
+
 variable "trusted_ip_ranges" {
   type        = list(string)
   description = "Operator public IP ranges allowed through the Key Vault and Storage firewalls."

@@ -117,17 +117,126 @@ variable "identity_client_id" {
 variable "entra_client_id" {
   type        = string
   description = "Client ID of the Entra ID app registration used by Easy Auth."
+
+  validation {
+    condition     = can(regex("^[0-9a-fA-F-]{36}$", var.entra_client_id))
+    error_message = "entra_client_id must be the app registration's client ID (a GUID)."
+  }
 }
 
 variable "unauthenticated_action" {
   type        = string
-  description = "What Easy Auth does with unauthenticated requests: RedirectToLoginPage or Return401."
+  description = "What Easy Auth does with unauthenticated requests outside api_path_prefixes and /health/live: RedirectToLoginPage (the UI) or Return401."
   default     = "RedirectToLoginPage"
 
   validation {
     condition     = contains(["RedirectToLoginPage", "Return401", "Return403"], var.unauthenticated_action)
     error_message = "unauthenticated_action must be RedirectToLoginPage, Return401 or Return403."
   }
+}
+
+variable "api_path_prefixes" {
+  type        = list(string)
+  description = "API path prefixes excluded from the sign-in redirect (as `<prefix>/*`): unauthenticated calls there reach the app, which answers 401 without a principal."
+  default     = ["/api", "/v1"]
+
+  validation {
+    condition     = alltrue([for p in var.api_path_prefixes : can(regex("^/[A-Za-z0-9._~-]+$", p))])
+    error_message = "api_path_prefixes must be single path segments such as /api or /v1 (no trailing slash, no wildcard)."
+  }
+}
+
+variable "allowed_group_object_ids" {
+  type        = list(string)
+  description = "Entra ID group object IDs whose members may sign in (Easy Auth's default authorization policy); others get 403. Empty: rely on auth_required_role."
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.allowed_group_object_ids : can(regex("^[0-9a-fA-F-]{36}$", g))])
+    error_message = "allowed_group_object_ids must be group object IDs (GUIDs)."
+  }
+}
+
+variable "auth_required_role" {
+  type        = string
+  description = "CHATREF_AUTH_REQUIRED_ROLE: the app role needed to chat (403 without it; set the enterprise application's \"assignment required\" too). Empty: any signed-in member of allowed_group_object_ids."
+  default     = "Chat.User"
+  nullable    = false
+
+  validation {
+    # Terraform >= 1.9 lets a validation read another variable.
+    condition     = var.auth_required_role != "" || length(var.allowed_group_object_ids) > 0
+    error_message = "Limit who may sign in: set auth_required_role, allowed_group_object_ids, or both (issue 11 finding 13)."
+  }
+}
+
+variable "auth_operator_role" {
+  type        = string
+  description = "CHATREF_AUTH_OPERATOR_ROLE: the app role that sees health details, metrics and API docs."
+  default     = "Chat.Operator"
+  nullable    = false
+}
+
+variable "allowed_hosts" {
+  type        = list(string)
+  description = "Public host names users reach the app by (the gateway's listener); CHATREF_ALLOWED_HOSTS adds the app's and the slot's default host names."
+  default     = []
+}
+
+variable "forwarded_host_header" {
+  type        = string
+  description = "Header carrying the browser's host when a reverse proxy is in front (Application Gateway: X-Original-Host); Easy Auth builds redirects from it. null: no proxy."
+  default     = "X-Original-Host"
+}
+
+variable "port" {
+  type        = number
+  description = "Port the container listens on: PORT for the app, WEBSITES_PORT for App Service."
+  default     = 8000
+  nullable    = false
+
+  validation {
+    condition     = var.port >= 1024 && var.port <= 65535 && floor(var.port) == var.port
+    error_message = "port must be an unprivileged port, 1024-65535 (the container runs as a non-root user)."
+  }
+}
+
+variable "rate_limit_per_minute" {
+  type        = number
+  description = "CHATREF_RATE_LIMIT_PER_MINUTE: chat turns and new conversations per user a minute."
+  default     = 20
+  nullable    = false
+}
+
+variable "daily_token_quota" {
+  type        = number
+  description = "CHATREF_DAILY_TOKEN_QUOTA: model tokens per user a day (the guide's cost control at the user level)."
+  default     = 200000
+  nullable    = false
+
+  validation {
+    condition     = var.daily_token_quota >= 1000
+    error_message = "daily_token_quota must be at least 1000 tokens (one answer)."
+  }
+}
+
+variable "retention_days" {
+  type        = number
+  description = "CHATREF_RETENTION_DAYS: conversations older than this many days are deleted."
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = var.retention_days >= 1
+    error_message = "retention_days must be 1 or more."
+  }
+}
+
+variable "search_semantic" {
+  type        = bool
+  description = "CHATREF_SEARCH_SEMANTIC: use the AI Search semantic ranker (needs semantic_search_sku on the service)."
+  default     = true
+  nullable    = false
 }
 
 variable "container_registry_login_server" {

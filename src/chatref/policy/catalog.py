@@ -240,6 +240,18 @@ _RULES = (
          f"{_GUIDE} §6 Policy Enforcement: enforce resource naming conventions",
          "Name resources \"${var.prefix}-${var.environment}-<service>\" (no hyphens where Azure "
          "forbids them: \"${var.prefix}${var.environment}<service>\")."),
+    # The app's front door and the network edge (issue 11): chatref_edge.py.
+    Rule("CKV_CHATREF_050", "Container web apps set WEBSITES_PORT to the container's port",
+         HIGH, "app-service",
+         "App Service forwards to port 80 unless told; a container on another port never starts.",
+         "issue 11 finding 6; App Service custom containers: WEBSITES_PORT",
+         "Set app_settings { WEBSITES_PORT = \"8000\", PORT = \"8000\" } from one variable.", S),
+    Rule("CKV_CHATREF_051", "Easy Auth admits an allowed group or app role", HIGH, "app-service",
+         "Authentication alone lets every account of the tenant in, guests included.",
+         "issue 11 finding 13; App Service authorization policy (allowed groups)",
+         "Set auth_settings_v2 { active_directory_v2 { allowed_groups = [...] } } or the app "
+         "setting CHATREF_AUTH_REQUIRED_ROLE (with assignment required on the enterprise app).",
+         S),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
