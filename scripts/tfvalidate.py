@@ -25,7 +25,9 @@ With ``--fmt`` it also checks the layout rules of ``terraform fmt`` that review 
 (a heuristic; CI runs the real ``terraform fmt -check``).
 
 Not covered: values of expressions (they need Terraform's evaluator), enum-like string values
-(the schema does not list them), the provider block (the schema file has no provider schema).
+(the schema does not list them), the provider block (the schema file has no provider schema),
+the arguments of other providers' resources (azapi, time, ...: no schema here; the CLI lists
+them as not checked).
 
 Usage::
 
@@ -39,6 +41,7 @@ Importable: ``validate_tree(root, schema)`` returns a list of :class:`Finding`.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -51,7 +54,9 @@ import hcl2
 from hcl2.utils import SerializationOptions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = REPO_ROOT.parent / "shared" / "azurerm-schema" / "azurerm-4.79.0.json"
+DEFAULT_SCHEMA = REPO_ROOT / "infra" / "schema" / "azurerm-4.79.0-subset.json.gz"
+REGENERATE = ("python scripts/azurerm_schema_subset.py "
+              "../shared/azurerm-schema/azurerm-4.79.0.json")
 
 # Arguments Terraform itself understands on every resource/data block.
 RESOURCE_META_ARGS = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
@@ -111,19 +116,30 @@ class ModuleDir:
 
 
 class Schema:
-    """The provider schema: resource and data-source blocks by type name."""
+    """The provider schema: resource and data-source blocks by type name.
+
+    Either the full schema (``terraform providers schema -json`` shape) or the repository's
+    subset (infra/schema/, written by scripts/azurerm_schema_subset.py), which also lists every
+    type name of the full schema so that a type missing from the subset is told apart from a
+    type that does not exist.
+    """
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.resources: dict[str, Any] = raw["resource_schemas"]
         self.data_sources: dict[str, Any] = raw["data_source_schemas"]
         self.version: str = raw.get("version", "?")
+        self.all_resources = frozenset(raw.get("all_resource_types", self.resources))
+        self.all_data_sources = frozenset(raw.get("all_data_sources", self.data_sources))
 
     @classmethod
     def load(cls, path: Path = DEFAULT_SCHEMA) -> Schema:
         if not path.is_file():
             raise FileNotFoundError(
-                f"azurerm schema not found at {path}: it ships in ../shared/azurerm-schema/"
+                f"azurerm schema not found at {path}: regenerate it with {REGENERATE}"
             )
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return cls(json.load(handle))
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -574,8 +590,14 @@ def _check_against_schema(mod: ModuleDir, schema: Schema, add: Add) -> None:
                 continue  # another provider (random, terraform_data, ...): no schema here
             if rtype not in schemas:
                 what = "resource type" if kind == "resource" else "data source"
-                emit(blk.address, "type",
-                     f"{what} {rtype!r} does not exist in azurerm {schema.version}")
+                known = schema.all_resources if kind == "resource" else schema.all_data_sources
+                if rtype in known:
+                    emit(blk.address, "schema",
+                         f"{what} {rtype!r} exists in azurerm {schema.version} but is not in the "
+                         f"schema subset: regenerate it with {REGENERATE}")
+                else:
+                    emit(blk.address, "type",
+                         f"{what} {rtype!r} does not exist in azurerm {schema.version}")
                 continue
             spec = schemas[rtype]
             if spec["block"].get("deprecated"):
@@ -920,6 +942,21 @@ def validate_tree(root: Path, schema: Schema) -> list[Finding]:
     return findings
 
 
+def unchecked_types(root: Path) -> dict[str, list[str]]:
+    """Resource and data types of providers with no schema here, by provider name.
+
+    Their references are still checked; their arguments are not, and the CLI says so.
+    """
+    found: dict[str, set[str]] = {}
+    for directory in module_dirs(root):
+        mod = load_module_dir(directory.resolve())
+        for rtype, _name in (*mod.resources, *mod.data):
+            provider = rtype.split("_", 1)[0]
+            if provider != "azurerm":
+                found.setdefault(provider, set()).add(rtype)
+    return {provider: sorted(types) for provider, types in sorted(found.items())}
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("paths", nargs="*", type=Path, default=[REPO_ROOT / "infra"])
@@ -934,6 +971,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     findings: list[Finding] = []
+    unchecked: dict[str, set[str]] = {}
     checked = 0
     for path in args.paths:
         if not path.exists():
@@ -941,6 +979,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             return 2
         checked += len(module_dirs(path))
         findings.extend(validate_tree(path, schema))
+        for provider, types in unchecked_types(path).items():
+            unchecked.setdefault(provider, set()).update(types)
         if args.fmt:
             for tf in sorted(path.rglob("*.tf") if path.is_dir() else [path]):
                 findings.extend(fmt_problems(tf))
@@ -949,6 +989,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     else:
         for finding in findings:
             print(finding)
+        for provider, types in sorted(unchecked.items()):
+            print(f"not checked (no {provider} schema here): {', '.join(sorted(types))}",
+                  file=sys.stderr)
         status = "ok" if not findings else f"{len(findings)} problem(s)"
         print(f"{checked} module director{'y' if checked == 1 else 'ies'} checked against "
               f"azurerm {schema.version}: {status}", file=sys.stderr)

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from scripts.tfvalidate import Schema
-from tests.conftest import REPO_ROOT, SHARED
+from tests.conftest import REPO_ROOT
 
 INFRA = REPO_ROOT / "infra"
-SCHEMA_PATH = SHARED / "azurerm-schema" / "azurerm-4.79.0.json"
+SCHEMA_PATH = INFRA / "schema" / "azurerm-4.79.0-subset.json.gz"
 
 
 @pytest.fixture(scope="session")
 def schema() -> Schema:
     if not SCHEMA_PATH.is_file():
-        pytest.fail(f"azurerm schema missing at {SCHEMA_PATH}: it ships in ../shared/")
+        pytest.fail(f"azurerm schema subset missing at {SCHEMA_PATH}")
     return Schema.load(SCHEMA_PATH)
 
 
