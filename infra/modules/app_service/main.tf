@@ -176,8 +176,8 @@ locals {
     unauthenticated_action = var.unauthenticated_action
     # Behind the Application Gateway the browser's host is in X-Original-Host: Easy Auth builds
     # its sign-in redirect from it (Custom convention) instead of the backend host name.
-    forward_proxy_convention               = var.forwarded_host_header == null ? "NoProxy" : "Custom"
-    forward_proxy_custom_host_header_name  = var.forwarded_host_header
+    forward_proxy_convention                = var.forwarded_host_header == null ? "NoProxy" : "Custom"
+    forward_proxy_custom_host_header_name   = var.forwarded_host_header
     forward_proxy_custom_scheme_header_name = var.forwarded_host_header == null ? null : "X-Forwarded-Proto"
   }
 }
