@@ -76,6 +76,22 @@ def build_services(settings: Settings, *, index_path: Path | None = None) -> Ser
     return Services(settings=settings, embedder=embedder, index=index, retriever=retriever)
 
 
+async def open_store(settings: Settings) -> ConversationStore:
+    """Table Storage when ``AZURE_STORAGE_TABLE_ENDPOINT`` is set (then no local database exists
+    at all), else the SQLite file under ``CHATREF_DATA_DIR``."""
+    if settings.azure_storage_table_endpoint:
+        from chatref.store.table_store import TableConversationStore
+
+        connection_string = settings.azure_storage_connection_string
+        return await TableConversationStore.open(
+            table=settings.chatref_conversations_table,
+            endpoint=settings.azure_storage_table_endpoint,
+            connection_string=connection_string.get_secret_value() if connection_string else None,
+            client_id=settings.azure_client_id,
+        )
+    return await SqliteConversationStore.open(settings.database_path)
+
+
 async def build_chat_services(
     settings: Settings,
     *,
@@ -93,7 +109,7 @@ async def build_chat_services(
     services.telemetry = telemetry
     services.model = model
     try:
-        services.store = await SqliteConversationStore.open(settings.database_path)
+        services.store = await open_store(settings)
     except BaseException:
         await services.aclose()
         raise

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     azure_storage_blob_endpoint: str | None = None
     azure_storage_container: str | None = None
     azure_storage_table_endpoint: str | None = None
+    chatref_conversations_table: str = Field(
+        default="conversations", pattern=r"^[A-Za-z][A-Za-z0-9]{2,62}$",
+        description="Table Storage table of the conversations (Terraform's storage module "
+        "creates it under this name).",
+    )
+    azure_storage_connection_string: SecretStr | None = Field(
+        default=None, description="Development and Azurite only: production uses the identity."
+    )
     azure_client_id: str | None = None
 
     # --- web ------------------------------------------------------------------------------------
@@ -67,11 +75,10 @@ class Settings(BaseSettings):
 
     def unimplemented_backends(self) -> list[str]:
         """Contract variables that are set but have no backend in this release (Terraform sets
-        them for the Azure AI Search index and the Storage-backed document source and store)."""
+        them for the Azure AI Search index and the Blob document source)."""
         names = {
             "AZURE_SEARCH_ENDPOINT": self.azure_search_endpoint,
             "AZURE_STORAGE_BLOB_ENDPOINT": self.azure_storage_blob_endpoint,
-            "AZURE_STORAGE_TABLE_ENDPOINT": self.azure_storage_table_endpoint,
         }
         return [name for name, value in names.items() if value]
 

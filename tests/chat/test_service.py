@@ -266,7 +266,7 @@ async def test_stateless_requests_store_nothing(store: SqliteConversationStore) 
     answer = await service.answer(ask("keys?", persist=False))
     assert answer.text == "Rotate keys monthly [1]." and answer.conversation_id is None
     assert [c.number for c in answer.citations] == [1]
-    assert await store.list_conversations("local") == []
+    assert (await store.list_conversations("local")).conversations == []
 
 
 async def test_the_observer_sees_each_turn(store: SqliteConversationStore) -> None:
@@ -297,7 +297,7 @@ async def test_bad_requests_name_what_is_wrong(
                           ChatLimits(max_message_chars=50, max_messages=3))
     with pytest.raises(InputError, match=error):
         await service.start_turn(ChatRequest(messages))
-    assert await store.list_conversations("local") == []
+    assert (await store.list_conversations("local")).conversations == []
 
 
 async def test_an_unknown_conversation_is_not_found(store: SqliteConversationStore) -> None:

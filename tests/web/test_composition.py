@@ -15,7 +15,6 @@ async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_s
     indexed: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("AZURE_SEARCH_ENDPOINT", "https://search.invalid")
-    monkeypatch.setenv("AZURE_STORAGE_TABLE_ENDPOINT", "https://tables.invalid")
     app = create_app()
     with caplog.at_level(logging.WARNING, logger="chatref.web.app"):
         async with app.router.lifespan_context(app):
@@ -24,7 +23,6 @@ async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_s
                 assert (await client.get("/health/ready")).status_code == 200
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert "AZURE_SEARCH_ENDPOINT is set" in warned
-    assert "AZURE_STORAGE_TABLE_ENDPOINT is set" in warned
     assert "AZURE_STORAGE_BLOB_ENDPOINT" not in warned
 
 

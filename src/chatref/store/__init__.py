@@ -9,6 +9,7 @@ from __future__ import annotations
 from chatref.store.sqlite_store import SqliteConversationStore
 from chatref.store.types import (
     Conversation,
+    ConversationPage,
     ConversationStore,
     NewAnswer,
     StoredCitation,
@@ -18,6 +19,7 @@ from chatref.store.types import (
 
 __all__ = [
     "Conversation",
+    "ConversationPage",
     "ConversationStore",
     "NewAnswer",
     "SqliteConversationStore",

@@ -29,6 +29,7 @@ from chatref.errors import InputError, NotFoundError, StoreError
 from chatref.store.migrations import MIGRATIONS
 from chatref.store.types import (
     Conversation,
+    ConversationPage,
     MessageRole,
     MessageStatus,
     NewAnswer,
@@ -40,11 +41,21 @@ from chatref.store.types import (
 )
 
 T = TypeVar("T")
+_CURSOR_PREFIX = "o"  # a SQLite cursor is the offset of the next page: "o50"
 
 _CONVERSATION_COLUMNS = (
     "c.id, c.user_id, c.title, c.created_at, c.updated_at, "
     "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
 )
+
+
+def _offset_from_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    digits = cursor.removeprefix(_CURSOR_PREFIX)
+    if not cursor.startswith(_CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 9:
+        raise InputError(f"cursor: {cursor[:40]!r} is not a cursor this store returned")
+    return int(digits)
 
 
 class SqliteConversationStore:
@@ -59,6 +70,10 @@ class SqliteConversationStore:
         self._conn = conn
         self._reader_executor = reader_executor
         self._reader_conn = reader_conn
+
+    @property
+    def backend(self) -> dict[str, str]:
+        return {"kind": "sqlite", "path": str(self.path)}
 
     @classmethod
     async def open(cls, path: Path) -> SqliteConversationStore:
@@ -165,15 +180,21 @@ class SqliteConversationStore:
         return await self._write(create)
 
     async def list_conversations(
-        self, user_id: str, *, limit: int = 50, offset: int = 0
-    ) -> list[Conversation]:
-        def list_(conn: sqlite3.Connection) -> list[Conversation]:
+        self, user_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> ConversationPage:
+        offset = _offset_from_cursor(cursor)
+
+        def list_(conn: sqlite3.Connection) -> ConversationPage:
             rows = conn.execute(
                 f"SELECT {_CONVERSATION_COLUMNS} FROM conversations c WHERE c.user_id = ? "  # noqa: S608 - constant columns
                 "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ? OFFSET ?",
-                (user_id, limit, offset),
+                (user_id, limit + 1, offset),
             ).fetchall()
-            return [self._conversation(row) for row in rows]
+            more = len(rows) > limit
+            return ConversationPage(
+                [self._conversation(row) for row in rows[:limit]],
+                f"{_CURSOR_PREFIX}{offset + limit}" if more else None,
+            )
 
         return await self._read(list_)
 

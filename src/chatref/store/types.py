@@ -81,6 +81,18 @@ class ConversationWithMessages:
 
 
 @dataclass(frozen=True)
+class ConversationPage:
+    """One page of a user's conversations, most recently active first.
+
+    ``next_cursor`` is opaque (each backend has its own: an offset for SQLite, Table Storage's
+    continuation token); pass it back to get the next page. ``None``: this was the last page.
+    """
+
+    conversations: list[Conversation]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
 class NewAnswer:
     """An assistant answer to append to a conversation."""
 
@@ -97,14 +109,25 @@ class ConversationStore(Protocol):
     """Conversations, their messages, the citations of each answer and feedback on answers.
 
     Every write is durable once the coroutine returns: the API acknowledges a turn only after it.
-    Every read and write is scoped to ``user_id``; another user's conversation is "not found".
+    Every read and write is scoped to ``user_id``; another user's conversation or message is "not
+    found" (``NotFoundError``), exactly like one that does not exist. Backend failures surface as
+    ``StoreError``; an invalid ``cursor`` as ``InputError``. One contract suite
+    (tests/store/test_contract.py) runs against every implementation.
     """
+
+    @property
+    def backend(self) -> dict[str, str]:
+        """What this store is, for /health/ready and logs: a ``kind`` and where it keeps its data
+        (a path, an endpoint and table), never a secret."""
+        ...
 
     async def create_conversation(self, user_id: str, title: str) -> Conversation: ...
 
     async def list_conversations(
-        self, user_id: str, *, limit: int = 50, offset: int = 0
-    ) -> list[Conversation]: ...
+        self, user_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> ConversationPage:
+        """Up to ``limit`` conversations, most recently active first, from ``cursor`` on."""
+        ...
 
     async def get_conversation(self, user_id: str, conversation_id: str) -> Conversation: ...
 

@@ -79,6 +79,9 @@ class ConversationOut(BaseModel):
 
 class ConversationList(BaseModel):
     conversations: list[ConversationOut]
+    next_cursor: str | None = Field(
+        default=None, description="Pass back as `cursor` for the next page; null on the last."
+    )
 
 
 class FeedbackOut(BaseModel):

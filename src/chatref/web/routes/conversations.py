@@ -32,11 +32,15 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 async def list_conversations(
     store: Store, user_id: User,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> ConversationList:
-    """The caller's conversations, most recently active first."""
-    rows = await store.list_conversations(user_id, limit=limit, offset=offset)
-    return ConversationList(conversations=[ConversationOut.from_row(r) for r in rows])
+    """The caller's conversations, most recently active first. When ``next_cursor`` is set, pass
+    it back as ``cursor`` for the next page."""
+    page = await store.list_conversations(user_id, limit=limit, cursor=cursor)
+    return ConversationList(
+        conversations=[ConversationOut.from_row(r) for r in page.conversations],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/api/conversations/{conversation_id}", responses=_NOT_FOUND)

@@ -1,0 +1,59 @@
+"""The web app on Azure Table Storage (Azurite): the composition root picks the backend from
+Settings, the API pages with the store's cursors, and no local conversation database exists."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatref.store.table_store import TableConversationStore
+from chatref.web.app import create_app
+from tests.fakes.azurite import Azurite, azurite  # noqa: F401
+
+from .conftest import chat
+
+
+@pytest.fixture
+async def table_client(
+    indexed: Path, azurite: Azurite, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> AsyncIterator[httpx.AsyncClient]:
+    monkeypatch.setenv("AZURE_STORAGE_TABLE_ENDPOINT", azurite.table_url)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.setenv("CHATREF_CONVERSATIONS_TABLE", azurite.unique_name("web"))
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        assert isinstance(app.state.services.store, TableConversationStore)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield client
+
+
+async def test_conversations_live_in_the_table_and_page_with_cursors(
+    table_client: httpx.AsyncClient, indexed: Path
+) -> None:
+    ids = [(await chat(table_client, f"How long are backups kept? ({n})"))[0][1]["id"]
+           for n in range(3)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = (await table_client.get("/api/conversations", params=params)).json()
+        seen.extend(c["id"] for c in page["conversations"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids[::-1]
+    detail = (await table_client.get(f"/api/conversations/{ids[0]}")).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
+    bad = await table_client.get("/api/conversations", params={"cursor": "nonsense"})
+    assert bad.status_code == 400 and "cursor" in bad.json()["error"]["message"]
+    assert not (indexed / "chatref.sqlite").exists()  # no local conversation database at all
+
+
+async def test_readiness_names_the_table_backend(table_client: httpx.AsyncClient) -> None:
+    ready = await table_client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["store"]["ok"] is True
