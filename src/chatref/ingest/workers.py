@@ -13,17 +13,17 @@ The workers also run beside the embedder, so parsing and embedding overlap on tw
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -62,7 +62,9 @@ class ParseFailure:
 ParseResult = Parsed | ParseFailure
 
 
-def _worker_main(conn: Connection, limits: FileLimits, max_chars: int, overlap_chars: int) -> None:
+def _worker_main(
+    inbox: Connection, conn: Connection, limits: FileLimits, max_chars: int, overlap_chars: int
+) -> None:
     """Loop: receive a job, parse and chunk it, send the result; exit on EOF or None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     import bs4  # noqa: F401 - imported now, so no file's time limit pays for it
@@ -74,7 +76,7 @@ def _worker_main(conn: Connection, limits: FileLimits, max_chars: int, overlap_c
     conn.send(_READY)
     while True:
         try:
-            job = conn.recv()
+            job = inbox.recv()
         except (EOFError, OSError):
             return
         if job is None:
@@ -97,25 +99,54 @@ def _worker_main(conn: Connection, limits: FileLimits, max_chars: int, overlap_c
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.SpawnContext, args: tuple[object, ...]
-                 ) -> None:
-        self.conn, child = context.Pipe(duplex=True)
-        self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child, *args), daemon=True, name="chatref-parse")
-        self.process.start()
-        child.close()
+    """One worker process, started as ``python -m chatref.ingest._worker_main`` with two pipes.
+
+    Not ``multiprocessing``'s spawn: that re-imports the parent's ``__main__``, which re-runs
+    any script without an ``if __name__ == "__main__"`` guard (a benchmark, a notebook cell).
+    """
+
+    def __init__(self, args: tuple[object, ...]) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own module, our interpreter
+                [sys.executable, "-m", "chatref.ingest._worker_main",
+                 str(to_child_r), str(from_child_w)],
+                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+                start_new_session=False,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self._send_conn = Connection(to_child_w, readable=False)
+        self.conn = Connection(from_child_r, writable=False)
         self.busy: object | None = None  # the item being parsed
         self.deadline = 0.0
+        self._send_conn.send(args)
         # Wait until it has imported its parsers: a file's time limit is for parsing only.
         if not self.conn.poll(_START_TIMEOUT_S) or self.conn.recv() != _READY:
             self.kill()
             raise RuntimeError("a parse worker did not start")
 
+    def send(self, job: ParseJob) -> None:
+        self._send_conn.send(job)
+
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(5)
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a kill -9 that did not take
+            pass
+        self._send_conn.close()
         self.conn.close()
+
+
+def serve(read_fd: int, write_fd: int) -> None:
+    """The worker process's main: read the settings, then parse jobs until EOF."""
+    inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    limits, max_chars, overlap_chars = inbox.recv()
+    _worker_main(inbox, outbox, limits, max_chars, overlap_chars)
 
 
 _DONE = object()
@@ -131,7 +162,6 @@ class ParsePool(Generic[T]):
         self._limits = limits
         self._count = max(1, workers)
         self._args = (limits, max_chars, overlap_chars)
-        self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -174,7 +204,7 @@ class ParsePool(Generic[T]):
             yield got  # type: ignore[misc]
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self._args)
+        worker = _Worker(self._args)
         self._workers.append(worker)
         return worker
 
@@ -234,20 +264,21 @@ class ParsePool(Generic[T]):
         """Hand ``job`` to an idle worker; one that died while idle is replaced once."""
         worker = next((w for w in self._workers if w.busy is None), None) or self._spawn()
         try:
-            worker.conn.send(job)
+            worker.send(job)
         except OSError:
             self._replace(worker)
             worker = self._spawn()
-            worker.conn.send(job)
+            worker.send(job)
         return worker
 
     def _collect(self, worker: _Worker, results: queue.Queue[object]) -> None:
         try:
             result = worker.conn.recv()
         except (EOFError, OSError):
-            code = worker.process.exitcode
-            worker.process.join(1)
-            code = worker.process.exitcode if code is None else code
+            try:
+                code: int | None = worker.process.wait(1)
+            except subprocess.TimeoutExpired:
+                code = None
             results.put((worker.busy, ParseFailure(
                 f"the parser process died (exit code {code}) reading this file")))
             self._replace(worker)
