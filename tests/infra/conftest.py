@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.tfvalidate import Schema
+from chatref.infra_validate import Schema
 from tests.conftest import REPO_ROOT
 
 INFRA = REPO_ROOT / "infra"

@@ -11,7 +11,7 @@ import pytest
 from hcl2.utils import SerializationOptions
 
 from scripts import tfdocs
-from scripts.tfvalidate import Schema, load_module_dir, validate_tree
+from chatref.infra_validate import Schema, load_module_dir, validate_tree
 from tests.conftest import REPO_ROOT
 from tests.infra.conftest import INFRA
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scripts import azurerm_schema_subset as subset_script
-from scripts import tfvalidate
-from scripts.tfvalidate import REGENERATE, Schema, validate_tree
+from chatref import infra_validate as tfvalidate
+from chatref.infra_validate import REGENERATE, Schema, validate_tree
 from tests.conftest import REPO_ROOT
 from tests.infra.conftest import SCHEMA_PATH, WriteTf
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.tfvalidate import Finding, Schema, main, references, validate_tree
+from chatref.infra_validate import Finding, Schema, main, references, validate_tree
 from tests.infra.conftest import WriteTf
 
 RG = """
@@ -493,7 +493,7 @@ variable "size" {
 
 
 def test_fmt_heuristic_flags_misaligned_arguments(tmp_path: Path, write_tf: WriteTf) -> None:
-    from scripts.tfvalidate import fmt_problems
+    from chatref.infra_validate import fmt_problems
 
     path = write_tf("main.tf", """resource "azurerm_resource_group" "this" {
   name = "rg"
@@ -513,7 +513,7 @@ def test_fmt_heuristic_flags_misaligned_arguments(tmp_path: Path, write_tf: Writ
 
 
 def test_fmt_heuristic_aligns_trailing_comments(tmp_path: Path, write_tf: WriteTf) -> None:
-    from scripts.tfvalidate import fmt_problems
+    from chatref.infra_validate import fmt_problems
 
     path = write_tf("main.tf", """locals {
   a     = true     # one space too many
@@ -530,7 +530,7 @@ def test_fmt_heuristic_aligns_trailing_comments(tmp_path: Path, write_tf: WriteT
 
 
 def test_infra_follows_the_fmt_layout() -> None:
-    from scripts.tfvalidate import fmt_problems
+    from chatref.infra_validate import fmt_problems
     from tests.infra.conftest import INFRA
 
     problems = [str(f) for tf in sorted(INFRA.rglob("*.tf")) for f in fmt_problems(tf)]

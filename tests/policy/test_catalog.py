@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
@@ -60,24 +59,17 @@ def test_plan_fixtures_are_current() -> None:
     assert not stale, "run `python tests/policy/plan_from_hcl.py`: " + ", ".join(stale)
 
 
-def test_hcl_fixtures_are_valid_azurerm_4(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fixtures use real azurerm 4.x arguments (checked by scripts/tfvalidate.py's schema
+def test_hcl_fixtures_are_valid_azurerm_4() -> None:
+    """Fixtures use real azurerm 4.x arguments (checked by chatref.infra_validate's schema
     validation), so a rule cannot pass its fixtures while reading an attribute that does not
     exist. Fixtures are fragments: no required_providers, undescribed variables."""
-    import importlib.util
+    from chatref.infra_validate import Schema, validate_tree
 
-    from .conftest import REPO
-
-    spec = importlib.util.spec_from_file_location("tfvalidate", REPO / "scripts" / "tfvalidate.py")
-    assert spec is not None and spec.loader is not None
-    tfvalidate = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "tfvalidate", tfvalidate)  # dataclasses look it up
-    spec.loader.exec_module(tfvalidate)
-    schema = tfvalidate.Schema.load()
+    schema = Schema.load()
     findings = [
         str(f)
         for root in (FIXTURES / "hcl", FIXTURES / "modules")
-        for f in tfvalidate.validate_tree(root, schema)
+        for f in validate_tree(root, schema)
         if f.code not in {"provider", "variable"}
     ]
     assert not findings, "\n".join(findings)
