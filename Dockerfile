@@ -2,9 +2,9 @@
 # no Terraform). Built by the delivery pipeline and pushed to the Container Registry that the
 # app_service module pulls from with the web app's managed identity.
 #
-# Note: until the security issue lands, `chatref serve` refuses to listen on anything but
-# loopback (the only auth mode trusts every caller), so this image serves inside the container
-# only; App Service needs the easyauth mode to route traffic to it.
+# `chatref serve` listens on 0.0.0.0:$PORT (default 8000; Terraform sets WEBSITES_PORT to match)
+# in the token and easyauth auth modes; in local mode (the default) it stays on 127.0.0.1, so
+# the container serves nobody until CHATREF_AUTH_MODE says how callers are authenticated.
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -26,5 +26,5 @@ USER chatref
 WORKDIR /home/chatref
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4)"
-CMD ["sh", "-c", "chatref ingest /opt/chatref-docs/docs /opt/chatref-docs/README.md; exec chatref serve --host 127.0.0.1 --port 8000"]
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('PORT', '8000'), timeout=4)"
+CMD ["sh", "-c", "chatref ingest /opt/chatref-docs/docs /opt/chatref-docs/README.md; exec chatref serve"]

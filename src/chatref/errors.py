@@ -11,6 +11,10 @@ on. The hierarchy::
     │   └── DocumentError           one document that cannot be read (path + reason)
     ├── IndexError_                 the search index cannot be used
     │   └── EmbedderMismatchError   the index was built by another embedder
+    ├── AuthenticationError         no valid credentials (-> 401)
+    ├── PermissionDeniedError       signed in, without the role or from the wrong place (-> 403)
+    ├── RateLimitedError            a per-user limit was reached (-> 429, retry_after_s)
+    ├── IdentityProviderError       the token signing keys cannot be fetched (-> 503)
     ├── StoreError                  the conversation store failed
     └── ModelError                  the chat model failed
         ├── ContentFilteredError    the model's content filter refused (shown politely)
@@ -133,3 +137,39 @@ class ModelStreamInterruptedError(ModelError):
         super().__init__(message)
         self.partial_text = partial_text
         self.endpoint = endpoint
+
+
+# --- identity and abuse protection (identity/, quota/) ------------------------------------------
+
+
+class AuthenticationError(ChatrefError):
+    """The request carries no valid credentials (a missing, expired or forged token)."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(ChatrefError):
+    """The caller is known but may not do this (a missing app role, a non-loopback client)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimitedError(ChatrefError):
+    """A per-user limit was reached; ``limit`` names it, ``retry_after_s`` says when to retry."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, limit: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+
+
+class IdentityProviderError(ChatrefError):
+    """The OpenID metadata or signing keys cannot be fetched, so no token can be checked."""
+
+    status_code = 503
+    code = "identity_provider_unavailable"

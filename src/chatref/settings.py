@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AuthMode = Literal["local", "easyauth", "token"]
@@ -64,6 +64,26 @@ class Settings(BaseSettings):
 
     # --- web ------------------------------------------------------------------------------------
     chatref_auth_mode: AuthMode = "local"
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of `chatref serve`.")
+
+    # --- identity and abuse protection (docs/security.md) --------------------------------------
+    chatref_auth_tenant_id: str | None = None
+    chatref_auth_audience: str | None = Field(
+        default=None, description="Comma-separated: the app ID URI and/or the client ID.")
+    chatref_auth_openid_config_url: str | None = None
+    chatref_auth_required_role: str | None = None
+    chatref_auth_operator_role: str = "Chat.Operator"
+    chatref_allowed_hosts: str | None = Field(
+        default=None, description="Comma-separated Host names the app answers to.")
+    chatref_cors_origins: str | None = Field(
+        default=None, description="Comma-separated origins allowed to call the API (CORS).")
+    chatref_rate_limit_per_minute: int = Field(default=20, ge=1)
+    chatref_max_concurrent_streams: int = Field(default=3, ge=1)
+    chatref_daily_token_quota: int | None = Field(default=None, ge=1)
+    chatref_retention_days: int | None = Field(default=None, ge=1)
+    # Set by App Service, read only.
+    website_auth_enabled: bool = False
+    website_hostname: str | None = None
     applicationinsights_connection_string: SecretStr | None = None
 
     # --- chat behaviour ---------------------------------------------------------------------
@@ -89,3 +109,22 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.chatref_data_dir / "chatref.sqlite"
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line naming each bad variable (pydantic's own text spans many lines)."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']).upper()}={error.get('input')!r}: "
+        f"{error['msg']}" for error in exc.errors()[:3]
+    )
+    return f"bad setting: {problems}"
+
+
+def load_settings() -> Settings:
+    """``Settings()``, a bad value raising one ``ConfigurationError`` line naming the variable."""
+    from chatref.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(describe_settings_error(exc)) from None

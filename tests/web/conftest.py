@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ async def app(indexed: Path) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chatref.test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
         yield http
 
 
@@ -89,7 +90,13 @@ class LiveServer:
 @pytest.fixture
 def live_server(indexed: Path) -> Iterator[LiveServer]:
     """The app served by uvicorn on 127.0.0.1 (a free port) in a background thread."""
-    application = create_app()
+    with serve(create_app()) as server:
+        yield server
+
+
+@contextmanager
+def serve(application: FastAPI) -> Iterator[LiveServer]:
+    """Serve ``application`` with uvicorn on 127.0.0.1 (a free port) in a background thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

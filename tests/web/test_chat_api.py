@@ -121,7 +121,7 @@ async def test_an_openai_compatible_endpoint_on_v1_paths(
     app = create_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             events = await chat(http, "When do backups run?")
     request = fake_openai.last_request
     assert request is not None and request.path == "/v1/chat/completions"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chatref.cli.serve import check_loopback
-from chatref.errors import InputError
+from chatref.errors import ConfigurationError
+from chatref.identity.config import check_listen_address
 from tests.fakes.openai_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -59,18 +59,21 @@ def test_serve_refuses_non_loopback_and_says_why(host: str) -> None:
     result = run("serve", "--host", host, "--port", "8999")
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
-    assert f"--host {host}: chatref only listens on loopback" in message
-    assert "trusts every caller" in message
+    assert f"--host {host}: CHATREF_AUTH_MODE=local trusts every caller" in message
+    assert "listens only on loopback" in message
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
 def test_loopback_addresses_are_accepted(host: str) -> None:
-    check_loopback(host)
+    check_listen_address("local", host)
 
 
 def test_the_check_names_the_rejected_host() -> None:
-    with pytest.raises(InputError, match="--host 10.0.0.1"):
-        check_loopback("10.0.0.1")
+    with pytest.raises(ConfigurationError, match="--host 10.0.0.1"):
+        check_listen_address("local", "10.0.0.1")
+    check_listen_address("token", "10.0.0.1")
+    check_listen_address("easyauth", "0.0.0.0")  # noqa: S104
 
 
 def test_serve_refuses_a_model_configuration_that_cannot_work(

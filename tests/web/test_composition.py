@@ -19,7 +19,8 @@ async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_s
     with caplog.at_level(logging.WARNING, logger="chatref.web.app"):
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="http://localhost") as client:
                 assert (await client.get("/health/ready")).status_code == 200
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert "AZURE_SEARCH_ENDPOINT is set" in warned
@@ -39,5 +40,5 @@ async def test_application_insights_connection_string_turns_on_the_exporter(
         telemetry = app.state.services.telemetry
         assert telemetry._otel is not None
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             assert (await client.get("/metrics")).status_code == 200

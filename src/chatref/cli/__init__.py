@@ -9,13 +9,16 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from chatref.cli import drill as _drill
 from chatref.cli import index as _index
 from chatref.cli import policy as _policy
 from chatref.cli import serve as _serve
 from chatref.errors import ChatrefError
+from chatref.settings import describe_settings_error
 
 app = typer.Typer(
     name="chatref",
@@ -28,12 +31,20 @@ for _module in (_index, _serve, _drill, _policy):
     _module.register(app)
 
 
+def _fail(message: str) -> None:
+    """One line on stderr (no wrapping, no markup from the message) and exit status 2."""
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}",
+                                               highlight=False)
+    sys.exit(2)
+
+
 def main() -> None:
     try:
         app()
     except ChatrefError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        sys.exit(2)
+        _fail(exc.message)
+    except ValidationError as exc:  # Settings() read a bad environment variable
+        _fail(describe_settings_error(exc))
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")
         sys.exit(130)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 from typing import Annotated, Any
 
@@ -19,43 +18,20 @@ from chatref.chat.types import (
     TurnDone,
     TurnFailed,
 )
-from chatref.errors import InputError
+from chatref.identity.config import IdentityConfig, check_listen_address
 from chatref.llm.base import ChatMessage
 from chatref.llm.config import endpoints_from_settings
-from chatref.settings import Settings
-
-LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
-
-
-def check_loopback(host: str) -> None:
-    """Refuse any address but loopback: until authentication lands, every caller is trusted.
-
-    >>> check_loopback("127.0.0.1")
-    >>> check_loopback("0.0.0.0")
-    Traceback (most recent call last):
-    chatref.errors.InputError: ...
-    """
-    name = host.strip("[]")
-    if name.lower() in LOOPBACK_NAMES:
-        return
-    try:
-        loopback = ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise InputError(
-            f"--host {host}: chatref only listens on loopback (127.0.0.1, ::1 or localhost) for "
-            "now. Its only auth mode is 'local', which trusts every caller as the one local "
-            "user, so any other address would open your documents and conversations to the "
-            "network. Serve it on 127.0.0.1, or deploy it behind App Service authentication "
-            "once that mode is available."
-        )
+from chatref.settings import load_settings
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Loopback address to listen on.")]
-    = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    host: Annotated[str | None, typer.Option(
+        "--host",
+        help="Address to listen on. Default: 127.0.0.1 in local mode, 0.0.0.0 (all interfaces) "
+             "in token or easyauth mode. Local mode accepts loopback addresses only.",
+    )] = None,
+    port: Annotated[int | None, typer.Option(
+        "--port", min=1, max=65535, help="TCP port (default: $PORT, else 8000).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64,
@@ -67,12 +43,17 @@ def serve(
 
     from chatref.web.app import create_app
 
-    check_loopback(host)
-    settings = Settings()
+    settings = load_settings()
+    identity = IdentityConfig.from_settings(settings)  # contradictions exit 2 here
+    mode = settings.chatref_auth_mode
+    host = host or ("127.0.0.1" if mode == "local" else "0.0.0.0")  # noqa: S104
+    port = port or settings.port
+    check_listen_address(mode, host)
     endpoints_from_settings(settings)  # a model configuration that cannot work fails here
     Console(stderr=True).print(
         f"chatref on http://{host if ':' not in host else f'[{host}]'}:{port}  "
-        f"(API docs at /docs; data in {settings.chatref_data_dir})",
+        f"(auth mode {mode}; answers to Host {', '.join(sorted(identity.allowed_hosts))}; "
+        f"data in {settings.chatref_data_dir})",
         highlight=False, markup=False,
     )
     if workers == 1:
@@ -100,7 +81,7 @@ def ask(
 
     Nothing is stored. Exit status 1 when the model failed part-way.
     """
-    settings = Settings()
+    settings = load_settings()
     out = Console(highlight=False, markup=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, markup=False)
 

@@ -16,48 +16,54 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from chatref import __version__
 from chatref.app import build_chat_services
-from chatref.errors import ConfigurationError
+from chatref.identity.config import IdentityConfig, split_list
+from chatref.identity.tokens import TokenValidator
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
+from chatref.web.auth import AuthMiddleware
 from chatref.web.errors import install_error_handlers
 from chatref.web.limits import BodySizeLimit, max_body_bytes
 from chatref.web.metrics import ChatMetrics
 from chatref.web.routes import chat, conversations, health, openai_compat
+from chatref.web.security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Swagger UI and ReDoc files, from the fastapi-offline wheel: /docs loads nothing from a CDN.
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 logger = logging.getLogger(__name__)
 
-# The page loads nothing but its own files; answers are inserted as escaped text.
-PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The page loads nothing but its own files; answers are inserted as escaped text. The CSP and
+# the other security headers come from SecurityMiddleware, on every response.
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>chatref API</title>
+<link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+<link rel="icon" href="/docs-assets/favicon.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs-assets/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The chatref web app (``Settings()`` from the environment unless given)."""
     resolved = settings or Settings()
+    identity = IdentityConfig.from_settings(resolved)  # contradictions stop here
+    validator = None
+    if identity.mode == "token":
+        assert identity.openid_config_url and identity.tenant_id  # noqa: S101 - from_settings
+        validator = TokenValidator(openid_config_url=identity.openid_config_url,
+                                   tenant_id=identity.tenant_id, audiences=identity.audiences)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if resolved.chatref_auth_mode != "local":
-            raise ConfigurationError(
-                f"CHATREF_AUTH_MODE={resolved.chatref_auth_mode} is not implemented yet; only "
-                "'local' (loopback, one local user) is available"
-            )
         for name in resolved.unimplemented_backends():
             logger.warning(
                 "%s is set, but this release has no backend for it yet: chatref keeps using "
@@ -86,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await services.aclose()
             finally:
                 telemetry.shutdown()
+                if validator is not None:
+                    await validator.aclose()
 
     app = FastAPI(
         title="chatref",
@@ -97,6 +105,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(resolved))
+    app.add_middleware(AuthMiddleware, config=identity, validator=validator)
+    cors_origins = frozenset(split_list(resolved.chatref_cors_origins))
+    if cors_origins:  # closed unless listed; preflights are answered before authentication
+        app.add_middleware(CORSMiddleware, allow_origins=sorted(cors_origins),
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+    # Added last, so outermost: every answer, refusals included, carries the security headers.
+    app.add_middleware(SecurityMiddleware, allowed_hosts=identity.allowed_hosts,
+                       cors_origins=cors_origins)
+    app.state.identity = identity
     for module in (chat, openai_compat, conversations, health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -104,12 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="chatref API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon.png",
-        )
+        # FastAPI's page configures Swagger UI in an inline script, which the CSP forbids.
+        return HTMLResponse(SWAGGER_PAGE)
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:

@@ -6,10 +6,9 @@ from fastapi import Request
 
 from chatref.app import Services
 from chatref.chat.service import ChatService
-from chatref.errors import ConfigurationError
+from chatref.errors import AuthenticationError, ConfigurationError
+from chatref.identity.principal import Principal
 from chatref.store.types import ConversationStore
-
-LOCAL_USER = "local"
 
 
 def get_services(request: Request) -> Services:
@@ -30,7 +29,15 @@ def get_store(request: Request) -> ConversationStore:
     return store
 
 
+def current_principal(request: Request) -> Principal:
+    """The caller, as ``web.auth.AuthMiddleware`` established it (the local user in local mode,
+    the token's or Easy Auth's ``oid`` otherwise)."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is None:
+        raise AuthenticationError("sign-in required")
+    return principal
+
+
 def current_user(request: Request) -> str:
-    """The caller's user id. In ``local`` auth mode (loopback only) everyone is the local user;
-    the other modes are refused at start-up until the security issue implements them."""
-    return LOCAL_USER
+    """The caller's user id: every conversation, message and feedback belongs to it."""
+    return current_principal(request).user_id
