@@ -64,7 +64,15 @@ class Services:
 
 
 def open_index(settings: Settings, embedder: Embedder, path: Path | None = None) -> SearchIndex:
-    """Open (creating if needed) the index, checking it was built by ``embedder``."""
+    """The index Settings name, for ``embedder``: Azure AI Search when AZURE_SEARCH_ENDPOINT is
+    set (checked on first use), else the local SQLite file (opened, created if needed, now).
+
+    ``path`` (the CLI's ``--index``) always means a local file.
+    """
+    if settings.azure_search_endpoint and path is None:
+        from chatref.retrieval.azure_search import build_azure_search_index
+
+        return build_azure_search_index(settings, embedder)
     return SqliteIndex.open(path or settings.index_path, embedder_name=embedder.name,
                             dimension=embedder.dimension)
 

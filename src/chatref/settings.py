@@ -48,7 +48,18 @@ class Settings(BaseSettings):
 
     # --- Azure data services ------------------------------------------------------------------
     azure_search_endpoint: str | None = None
-    azure_search_index: str | None = None
+    azure_search_index: str | None = Field(
+        default=None, description="Index name on AZURE_SEARCH_ENDPOINT [default: chatref]."
+    )
+    azure_search_api_key: SecretStr | None = Field(
+        default=None, description="Development only; production uses the managed identity."
+    )
+    chatref_search_semantic: bool = Field(
+        default=False, description="Azure AI Search semantic ranker (production sets true)."
+    )
+    chatref_search_ca_file: str | None = Field(
+        default=None, description="CA bundle to trust for AZURE_SEARCH_ENDPOINT (a private CA)."
+    )
     azure_storage_blob_endpoint: str | None = None
     azure_storage_container: str | None = None
     azure_storage_table_endpoint: str | None = None
@@ -95,9 +106,8 @@ class Settings(BaseSettings):
 
     def unimplemented_backends(self) -> list[str]:
         """Contract variables that are set but have no backend in this release (Terraform sets
-        them for the Azure AI Search index and the Blob document source)."""
+        them for the Blob document source)."""
         names = {
-            "AZURE_SEARCH_ENDPOINT": self.azure_search_endpoint,
             "AZURE_STORAGE_BLOB_ENDPOINT": self.azure_storage_blob_endpoint,
         }
         return [name for name, value in names.items() if value]

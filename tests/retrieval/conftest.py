@@ -20,3 +20,6 @@ def index(tmp_path: Path, embedder: WordLlamaEmbedder) -> Iterator[SqliteIndex]:
                               dimension=embedder.dimension)
     yield opened
     opened.close()
+
+
+from tests.fakes.search_server import fake_search, fake_search_server  # noqa: E402, F401

@@ -20,7 +20,7 @@ from chatref.retrieval.types import ChunkRecord, DocumentRecord, SearchIndex
 OpenIndex = Callable[[str, int], Awaitable[SearchIndex]]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "azure"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -35,7 +35,10 @@ def open_index(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
         yield open_sqlite
         return
-    raise AssertionError(f"no index backend {backend!r}")
+    from tests.retrieval.azure_contract import azure_opener
+
+    with azure_opener(request) as opener:
+        yield opener  # type: ignore[misc]
 
 
 @pytest.fixture

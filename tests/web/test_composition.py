@@ -14,7 +14,7 @@ from chatref.web.app import create_app
 async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_serves(
     indexed: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("AZURE_SEARCH_ENDPOINT", "https://search.invalid")
+    monkeypatch.setenv("AZURE_STORAGE_BLOB_ENDPOINT", "https://blob.invalid")
     app = create_app()
     with caplog.at_level(logging.WARNING, logger="chatref.web.app"):
         async with app.router.lifespan_context(app):
@@ -23,8 +23,8 @@ async def test_unimplemented_backends_are_named_in_a_warning_and_the_app_still_s
                                          base_url="http://localhost") as client:
                 assert (await client.get("/health/ready")).status_code == 200
     warned = " ".join(r.getMessage() for r in caplog.records)
-    assert "AZURE_SEARCH_ENDPOINT is set" in warned
-    assert "AZURE_STORAGE_BLOB_ENDPOINT" not in warned
+    assert "AZURE_STORAGE_BLOB_ENDPOINT is set" in warned
+    assert "AZURE_SEARCH_ENDPOINT" not in warned  # built: retrieval/azure_search.py
 
 
 async def test_application_insights_connection_string_turns_on_the_exporter(

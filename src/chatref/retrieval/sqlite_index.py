@@ -378,5 +378,8 @@ class SqliteIndex:
         if chunks_written > 1000:
             self.optimize()
 
+    async def ensure_schema(self) -> str:
+        return f"ready (migrated when opened): {self.path}"
+
     async def aclose(self) -> None:
         self.close()

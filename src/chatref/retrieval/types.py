@@ -133,6 +133,10 @@ class DocumentWriter(Protocol):
         """Called once after an ingest run (the SQLite index merges its FTS5 segments)."""
         ...
 
+    async def ensure_schema(self) -> str:
+        """Create the index or bring its schema up to date; says what was done."""
+        ...
+
 
 class SearchIndex(PassageIndex, DocumentWriter, Protocol):
     """An index as the composition root hands it out: search, write, close."""

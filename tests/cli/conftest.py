@@ -1,0 +1,1 @@
+from tests.fakes.search_server import fake_search, fake_search_server  # noqa: F401
