@@ -6,15 +6,27 @@ CHECKOV_VENV := .venv-checkov
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install checkov browser azurite lint typecheck test run bench clean docs
+.PHONY: install checkov browser azurite lint typecheck test run bench clean docs lock
 
+# Installs come from lock files with hashes (requirements/*.txt), so a fresh machine gets exactly
+# what CI tested: app.txt (the app, for the image), dev.txt (app + dev tools), checkov.txt.
+# After adding or changing a dependency in pyproject.toml or requirements/checkov.in, run
+# `make lock` (uv resolves against the package index) and commit requirements/ with the change.
 install: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q -e '.[dev]' && touch $@
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
+	$(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q --require-hashes -r requirements/dev.txt && $(BIN)/pip install -q --no-deps --no-build-isolation -e . && touch $@
 
 checkov: $(CHECKOV_VENV)/.installed
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV) && $(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt && touch $@
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV) && $(CHECKOV_VENV)/bin/pip install -q --require-hashes -r requirements/checkov.txt && touch $@
+
+LOCK_VENV := .venv-lock
+UV_COMPILE := $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q uv==0.13.8
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o requirements/app.txt
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) requirements/checkov.in -o requirements/checkov.txt
 
 browser:
 	bash scripts/install-browser.sh
@@ -39,4 +51,4 @@ docs: install
 	$(BIN)/python scripts/tfdocs.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(LOCK_VENV) data .mypy_cache .ruff_cache .pytest_cache
