@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatref.chat.extractive import best_excerpt, extractive_answer
+from chatref.chat.extractive import extractive_answer, select_sentences
 from chatref.chat.prompt import cited_numbers, compose_prompt, fit_history, format_sources
 from chatref.chat.tokens import estimate_tokens
 from chatref.llm.base import ChatMessage
@@ -53,16 +53,18 @@ def test_token_estimate_grows_with_text_and_counts_symbols() -> None:
     assert estimate_tokens("a b c d e f") == 6
 
 
-def test_excerpt_prefers_sentences_sharing_words_with_the_question() -> None:
+def test_the_sentences_sharing_most_rare_question_words_are_chosen() -> None:
     text = "The cafeteria opens at noon. Keys rotate monthly. Parking is free. Keys are logged."
-    assert best_excerpt(text, "when do keys rotate?") == "Keys rotate monthly. Keys are logged."
+    chosen = [c.text for c in select_sentences("when do keys rotate?", [passage(1, text)])]
+    assert chosen[0] == "Keys rotate monthly."
+    assert "The cafeteria opens at noon." not in chosen and "Parking is free." not in chosen
 
 
-def test_extractive_answer_quotes_at_most_three_passages() -> None:
-    passages = [passage(n, f"Sentence {n}.") for n in range(1, 6)]
-    answer = extractive_answer("sentence", passages)
-    assert answer.cited == [1, 2, 3]
-    assert "[4]" not in answer.text and "“Sentence 1.” [1]" in answer.text
+def test_extractive_answer_quotes_at_most_four_sentences_and_cites_each() -> None:
+    passages = [passage(n, f"Sentence {n} about rotation policy.") for n in range(1, 7)]
+    answer = extractive_answer("rotation policy sentence", passages)
+    assert len(answer.cited) <= 4 and answer.cited[0] == 1
+    assert "Sentence 1 about rotation policy. [1]" in answer.text
 
 
 def test_extractive_answer_skips_later_passages_that_share_no_word() -> None:
@@ -73,9 +75,37 @@ def test_extractive_answer_skips_later_passages_that_share_no_word() -> None:
     assert "Lunch" not in answer.text and "page 4" in answer.text
 
 
-def test_extractive_labels_do_not_repeat_the_title_and_drop_code_fences() -> None:
+def test_the_most_direct_sentence_leads_whatever_its_passage() -> None:
+    passages = [passage(1, "Regions are listed in the portal. Many things are configured."),
+                passage(2, "To fail over, the router moves chats to the second region when the "
+                           "primary is throttled with 429.")]
+    answer = extractive_answer("how do chats fail over when the primary region is throttled",
+                               passages)
+    body = answer.text.split("\n\n", 1)[1]
+    assert body.startswith("To fail over, the router moves chats") and answer.cited[0] == 2
+
+
+def test_a_block_shared_by_two_documents_is_quoted_once() -> None:
+    shared = ("chatref policy check runs our guardrails over a Terraform directory. "
+              "CI runs it on every pull request.")
+    passages = [passage(1, shared, title="chatref"), passage(2, shared, title="Policy")]
+    answer = extractive_answer("how is the terraform checked by the policy check", passages)
+    assert answer.text.count("runs our guardrails") == 1
+    assert answer.cited == [1]
+
+
+def test_labels_are_plain_text_even_when_the_heading_has_inline_code() -> None:
+    passages = [passage(1, "The check runs checkov with our custom guardrails.",
+                        title="Policy as code: `chatref policy check`",
+                        section="Policy as code: `chatref policy check` > Quick start")]
+    answer = extractive_answer("what does the check run", passages)
+    assert "*Policy as code: chatref policy check › Quick start*" in answer.text
+    assert "`chatref policy check`" not in answer.text
+
+
+def test_extractive_labels_do_not_repeat_the_title_and_keep_short_code() -> None:
     passages = [passage(1, "Run it:\n\n```sh\nmake run\n```\n", title="Guide",
                         section="Guide > Running it")]
     answer = extractive_answer("how do I run it", passages)
-    assert "**Guide › Running it**" in answer.text
-    assert "```" not in answer.text and "make run" in answer.text
+    assert "*Guide › Running it*" in answer.text
+    assert "```" not in answer.text and "Run it: `make run` [1]" in answer.text

@@ -1,11 +1,24 @@
-"""The answer without a model: the best passages, quoted, with the same citations.
+"""The answer without a model: the sentences of the top passages that best answer the question.
 
 This is the embedded default (no model configured) and the fallback when every model endpoint is
-down. It is labelled as such so nobody mistakes quoted passages for a written answer.
+down. It is labelled as such so nobody mistakes quoted sentences for a written answer.
+
+How the sentences are chosen: every sentence (a list item, a table row, a short code block after
+"run:" counts as one) of the retrieved passages is scored by the question words it contains,
+weighted by how rare they are among those sentences, with a smaller share for words of its
+heading, a prior for its passage's rank and a penalty for fragments and very long sentences.
+The best one leads; up to three more follow, never two near-duplicates (README and
+docs/policy.md share whole blocks) and never more than two from one passage. Each sentence cites
+its own passage's number, so a citation points at the passage it was quoted from.
+
+>>> answer = extractive_answer("when do keys rotate?", passages)
+>>> answer.cited
+[1, 3]
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,24 +26,29 @@ from dataclasses import dataclass
 from chatref.retrieval.types import Passage
 
 NO_MODEL_NOTICE = (
-    "*Extractive answer: no language model is configured, so these are the passages from your "
+    "*Extractive answer: no language model is configured, so these are the sentences from your "
     "documents that best match the question, quoted as written.*"
 )
 MODEL_UNAVAILABLE_NOTICE = (
-    "*Extractive answer: the language model is unavailable right now, so these are the passages "
+    "*Extractive answer: the language model is unavailable right now, so these are the sentences "
     "from your documents that best match the question, quoted as written.*"
 )
 NOTHING_FOUND = "I found nothing in the indexed documents that matches this question."
 
-QUOTED_PASSAGES = 3
-EXCERPT_SENTENCES = 2
-EXCERPT_MAX_CHARS = 500
+MAX_SENTENCES = 4
+MAX_PER_PASSAGE = 2
+MAX_SENTENCE_CHARS = 400
+DUPLICATE_OVERLAP = 0.7  # share of the smaller sentence's words found in the other
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`*\"“(\[])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 _STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it of on or that the this to "
-    "what when where which who why will with you your".split()
+    "a an and are as at be by can could do does for from has have how i if in is it its me my "
+    "of on or should so than that the their then there these this to was what when where which "
+    "who why will with would you your".split()
 )
 
 
@@ -40,74 +58,172 @@ class ExtractiveAnswer:
     cited: list[int]  # source numbers (1-based positions in the passage list)
 
 
-def _terms(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}
+def terms(text: str) -> set[str]:
+    """Lower-cased content words, cut to six letters (a crude stem: "throttled" ~ "throttles")."""
+    return {
+        w[:6] for w in (m.lower() for m in _WORD.findall(text))
+        if w not in _STOPWORDS and len(w) > 1
+    }
 
 
-_FENCE = re.compile(r"```[\w+-]*")
-
-
-def _one_line(text: str) -> str:
-    """Collapse whitespace; drop code-fence markers, which cannot survive on one line."""
-    return " ".join(_FENCE.sub(" ", text).split())
+def _plain_label(text: str) -> str:
+    """A heading as plain text: no code-span backticks or emphasis markers (they broke the bold
+    label around "Policy as code: `chatref policy check`"), on one line."""
+    return " ".join(text.replace("`", "").replace("**", "").split())
 
 
 def _where(passage: Passage) -> str:
     """Title, then the heading path (without repeating the title), then the page."""
-    title = _one_line(passage.title or passage.source)
+    title = _plain_label(passage.title or passage.source)
     where = title
     if passage.section:
-        section = _one_line(passage.section)
+        section = _plain_label(passage.section)
         if section.startswith(title):
             section = section[len(title):].lstrip(" >›")
         if section:
-            where += f" › {section}"
+            where += " › " + section.replace(" > ", " › ")
     if passage.page is not None:
         where += f", page {passage.page}"
     return where
 
 
-def best_excerpt(passage_text: str, question: str) -> str:
-    """The sentences of a passage that share most words with the question, in their order."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(passage_text) if s.strip()]
-    if not sentences:
-        return ""
-    terms = _terms(question)
-    ranked = sorted(
-        range(len(sentences)),
-        key=lambda i: (-len(terms & _terms(sentences[i])), i),
-    )
-    chosen = sorted(ranked[:EXCERPT_SENTENCES])
-    excerpt = _one_line(" ".join(sentences[i] for i in chosen))
-    if len(excerpt) > EXCERPT_MAX_CHARS:
-        excerpt = excerpt[: EXCERPT_MAX_CHARS - 1].rstrip() + "…"
-    return excerpt
+def sentences(text: str) -> list[str]:
+    """The units a passage can be quoted by: sentences of its prose, its list items and table
+    rows, and short code blocks (joined to the sentence that introduces them with a colon)."""
+    units: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            units.extend(s.strip() for s in _SENTENCE_END.split(" ".join(prose)) if s.strip())
+            prose.clear()
+
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        i += 1
+        if _FENCE.match(line):
+            flush()
+            code: list[str] = []
+            while i < len(lines) and not _FENCE.match(lines[i]):
+                code.append(lines[i].strip())
+                i += 1
+            i += 1
+            snippet = " ; ".join(c for c in code if c)
+            if snippet and len(snippet) <= 120 and "`" not in snippet:
+                if units and units[-1].endswith(":"):
+                    units[-1] = f"{units[-1]} `{snippet}`"
+                else:
+                    units.append(f"`{snippet}`")
+            continue
+        if not line:
+            flush()
+        elif line.startswith("|"):
+            flush()
+            if not _TABLE_RULE.match(line):
+                cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
+                units.append(" — ".join(cells))
+        elif _LIST_ITEM.match(line) or line.startswith(">") or line.startswith("#"):
+            flush()
+            prose.append(_LIST_ITEM.sub("", line.lstrip("># ")))
+        else:
+            prose.append(line)
+    flush()
+    return [u for u in units if len(u) <= MAX_SENTENCE_CHARS and _WORD.search(u)]
+
+
+@dataclass
+class _Candidate:
+    number: int  # the passage's 1-based position
+    position: int  # the sentence's position in its passage
+    text: str
+    words: set[str]
+    score: float = 0.0
+
+
+def _shape(text: str, words: set[str]) -> float:
+    """Fragments, code, walls of text and lead-ins ("exposes, per endpoint:") read badly as
+    answers."""
+    letters = sum(ch.isalpha() or ch.isspace() for ch in text)
+    if len(words) < 3 or letters < 0.75 * len(text):
+        return 0.4
+    factor = 1.0
+    if len(text) > 250:
+        factor *= 0.7
+    if text.startswith("`") or text.count("|") > 2:
+        factor *= 0.6
+    if text.rstrip("*").endswith(":"):
+        factor *= 0.6
+    return factor
+
+
+def _near_duplicate(a: set[str], b: set[str]) -> bool:
+    small = min(len(a), len(b))
+    return small > 0 and len(a & b) / small >= DUPLICATE_OVERLAP
+
+
+def _candidates(question_terms: set[str], passages: Sequence[Passage]) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    for number, passage in enumerate(passages, start=1):
+        for position, text in enumerate(sentences(passage.text)):
+            found.append(_Candidate(number, position, text, terms(text)))
+    if not found or not question_terms:
+        return found
+    n = len(found)
+    idf = {t: math.log(1 + n / (1 + sum(t in c.words for c in found))) for t in question_terms}
+    total = sum(idf.values())
+    headings = {number: terms(f"{p.title} {p.section or ''}")
+                for number, p in enumerate(passages, start=1)}
+    for candidate in found:
+        own = sum(idf[t] for t in question_terms & candidate.words) / total
+        context = sum(idf[t] for t in question_terms & headings[candidate.number]) / total
+        if own <= 0:
+            continue  # a sentence that shares no word with the question answers nothing
+        rank_prior = 1.0 / (1.0 + 0.15 * (candidate.number - 1))
+        lead = 1.05 if candidate.position == 0 else 1.0
+        candidate.score = (own + 0.25 * context) * rank_prior * lead * _shape(
+            candidate.text, candidate.words)
+    return found
+
+
+def select_sentences(question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+    """The sentences to quote, best first; see the module docstring."""
+    found = _candidates(terms(question), passages)
+    ranked = sorted((c for c in found if c.score > 0), key=lambda c: (-c.score, c.number,
+                                                                       c.position))
+    if not ranked:  # nothing shares a word: the top passage's first sentence, if any
+        first = next((c for c in found if c.number == 1), None)
+        return [first] if first else []
+    chosen: list[_Candidate] = []
+    per_passage: dict[int, int] = {}
+    for candidate in ranked:
+        if len(chosen) == MAX_SENTENCES:
+            break
+        if candidate.score < 0.35 * ranked[0].score:
+            break  # far weaker than the lead: noise, not support
+        if per_passage.get(candidate.number, 0) >= MAX_PER_PASSAGE:
+            continue
+        if any(_near_duplicate(candidate.words, c.words) for c in chosen):
+            continue
+        chosen.append(candidate)
+        per_passage[candidate.number] = per_passage.get(candidate.number, 0) + 1
+    return chosen
 
 
 def extractive_answer(
     question: str, passages: Sequence[Passage], *, notice: str = NO_MODEL_NOTICE
 ) -> ExtractiveAnswer:
-    """Quote the best sentences of the top passages, each followed by its citation.
-
-    >>> answer = extractive_answer("rotate keys", [
-    ...     Passage("c", "d", "ops.md", "Ops", None, None, "Rotate keys monthly. Eat lunch.")])
-    >>> answer.cited
-    [1]
-    """
-    if not passages:
+    """The most direct sentence first, then up to three supporting ones, each with the label of
+    its passage and its own citation number."""
+    chosen = select_sentences(question, passages)
+    if not chosen:
         return ExtractiveAnswer(f"{notice}\n\n{NOTHING_FOUND}", [])
-    lines = [notice, ""]
-    cited: list[int] = []
-    terms = _terms(question)
-    for number, passage in enumerate(passages[:QUOTED_PASSAGES], start=1):
-        excerpt = best_excerpt(passage.text, question)
-        if not excerpt:
-            continue
-        if cited and terms and not terms & _terms(passage.text):
-            continue  # beyond the best passage, quote only those that share a word
-
-        lines.append(f"{len(cited) + 1}. **{_where(passage)}**: “{excerpt}” [{number}]")
-        cited.append(number)
-    if not cited:
-        return ExtractiveAnswer(f"{notice}\n\n{NOTHING_FOUND}", [])
+    lead, rest = chosen[0], chosen[1:]
+    lines = [notice, "", f"{lead.text} [{lead.number}]",
+             f"— *{_where(passages[lead.number - 1])}*"]
+    if rest:
+        lines += ["", "Also in the documents:"]
+        lines += [f"- {c.text} [{c.number}] — *{_where(passages[c.number - 1])}*" for c in rest]
+    cited = list(dict.fromkeys(c.number for c in chosen))
     return ExtractiveAnswer("\n".join(lines), cited)

@@ -1,0 +1,65 @@
+"""Extractive answers over the bundled docs: source hit@3, key-phrase recall, lead citation.
+
+    .venv/bin/python bench/extractive_quality.py [--extractive OLD.py] [--mode hybrid]
+
+The question set is tests/chat/bundled_questions.json (kept above floors by
+tests/chat/test_extractive_quality.py). ``--extractive`` loads another version of
+src/chatref/chat/extractive.py (for example one taken with ``git show REV:PATH``) to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from chatref.chat import extractive  # noqa: E402
+from chatref.ingest.pipeline import ingest_paths  # noqa: E402
+from chatref.retrieval.embedder import WordLlamaEmbedder  # noqa: E402
+from chatref.retrieval.retriever import Retriever  # noqa: E402
+from chatref.retrieval.sqlite_index import SqliteIndex  # noqa: E402
+from tests.chat.answer_quality import REPO, load_questions, score, summary  # noqa: E402
+
+
+async def run(module: object, mode: str, verbose: bool) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        embedder = WordLlamaEmbedder(cache_dir=Path(folder) / "wordllama")
+        index = SqliteIndex.open(Path(folder) / "index.sqlite", embedder_name=embedder.name,
+                                 dimension=embedder.dimension)
+        await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
+        retriever = Retriever(index, embedder)
+        scored = []
+        for question in load_questions():
+            text = str(question["question"])
+            passages = await retriever.search(text, top_k=5, mode=mode)  # type: ignore[arg-type]
+            answer = module.extractive_answer(text, passages).text  # type: ignore[attr-defined]
+            scored.append(score(question, passages, answer))
+            if verbose:
+                print(json.dumps(scored[-1].__dict__))
+        index.close()
+    return summary(scored)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--extractive", type=Path, help="another extractive.py to measure")
+    parser.add_argument("--mode", default="hybrid", choices=["hybrid", "keyword", "vector"])
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    module: object = extractive
+    if args.extractive:
+        spec = importlib.util.spec_from_file_location("other_extractive", args.extractive)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["other_extractive"] = module  # type: ignore[assignment]
+        spec.loader.exec_module(module)  # type: ignore[arg-type]
+    print(json.dumps(asyncio.run(run(module, args.mode, args.verbose))))
+
+
+if __name__ == "__main__":
+    main()
