@@ -31,7 +31,7 @@ from chatref.web.auth import AuthMiddleware
 from chatref.web.errors import install_error_handlers
 from chatref.web.limits import BodySizeLimit, max_body_bytes
 from chatref.web.metrics import ChatMetrics
-from chatref.web.routes import chat, conversations, health, openai_compat
+from chatref.web.routes import chat, conversations, health, me, openai_compat
 from chatref.web.security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, allowed_hosts=identity.allowed_hosts,
                        cors_origins=cors_origins)
     app.state.identity = identity
-    for module in (chat, openai_compat, conversations, health):
+    for module in (chat, openai_compat, conversations, health, me):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")

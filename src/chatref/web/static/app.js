@@ -8,7 +8,8 @@
     conversations: $("conversations"), noConversations: $("no-conversations"),
     messages: $("messages"), welcome: $("welcome"), composer: $("composer"),
     question: $("question"), send: $("send"), stop: $("stop"), status: $("status"),
-    title: $("title"), mode: $("mode"), sidebar: $("sidebar"),
+    title: $("title"), mode: $("mode"), sidebar: $("sidebar"), user: $("user"),
+    signOut: $("sign-out"),
     openSidebar: $("open-sidebar"), closeSidebar: $("close-sidebar"), newChat: $("new-chat"),
     dialog: $("source-dialog"), sourceTitle: $("source-title"),
     sourceLocation: $("source-location"), sourceText: $("source-text"),
@@ -436,7 +437,24 @@
   });
   els.closeSidebar.addEventListener("click", () => { closeSidebar(); els.openSidebar.focus(); });
 
+  // --- who is signed in (behind App Service authentication: name and sign-out link) -----------
+  async function loadMe() {
+    try {
+      const me = await api("GET", "/api/me");
+      if (me.auth_mode === "local") return;
+      els.user.textContent = me.name || me.user_id;
+      els.user.hidden = false;
+      if (me.sign_out_url) {
+        els.signOut.href = me.sign_out_url;
+        els.signOut.hidden = false;
+      }
+    } catch (error) {
+      setStatus(`Could not tell who is signed in: ${error.message}`);
+    }
+  }
+
   window.chatref = { escapeHtml };
+  loadMe();
   loadConversations();
   els.question.focus();
 })();

@@ -12,21 +12,39 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+// Links are split out of the raw text before anything is formatted, so nothing (a citation
+// button, bold or italic tags) is ever rewritten inside a URL: a link to ".../[1]" once had the
+// citation rewrite put a button's quotes inside href, breaking out of the attribute.
+const LINK = /\[([^\]\n]+)\]\((https?:\/\/[^\s)<>"']+)\)/g;
+
+function formatText(text) {
+  let html = escapeHtml(text);
+  html = html.replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>");
+  html = html.replace(/(^|[^*\w])\*([^*\s][^*\n]*?)\*(?!\w)/g, "$1<em>$2</em>");
+  html = html.replace(/(^|[^_\w])_([^_\s][^_\n]*?)_(?!\w)/g, "$1<em>$2</em>");
+  return html.replace(/\[(\d{1,3})\]/g,
+    '<button type="button" class="cite" data-n="$1" aria-label="Source $1">$1</button>');
+}
+
+function formatLinks(text) {
+  let html = "";
+  let last = 0;
+  for (const match of text.matchAll(LINK)) {
+    html += formatText(text.slice(last, match.index));
+    html += `<a href="${escapeHtml(match[2])}" target="_blank" rel="noopener noreferrer nofollow">` +
+      `${escapeHtml(match[1])}</a>`;
+    last = match.index + match[0].length;
+  }
+  return html + formatText(text.slice(last));
+}
+
 function renderInline(text) {
   // Code spans first, so nothing inside them is formatted.
   return text.split(/(`[^`\n]+`)/).map((part) => {
     if (part.length > 2 && part.startsWith("`") && part.endsWith("`")) {
       return `<code>${escapeHtml(part.slice(1, -1))}</code>`;
     }
-    let html = escapeHtml(part);
-    html = html.replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>");
-    html = html.replace(/(^|[^*\w])\*([^*\s][^*\n]*?)\*(?!\w)/g, "$1<em>$2</em>");
-    html = html.replace(/(^|[^_\w])_([^_\s][^_\n]*?)_(?!\w)/g, "$1<em>$2</em>");
-    html = html.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g,
-      '<a href="$2" target="_blank" rel="noopener noreferrer nofollow">$1</a>');
-    html = html.replace(/\[(\d{1,3})\]/g,
-      '<button type="button" class="cite" data-n="$1" aria-label="Source $1">$1</button>');
-    return html;
+    return formatLinks(part);
   }).join("");
 }
 
