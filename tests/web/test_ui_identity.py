@@ -73,7 +73,7 @@ async def test_the_local_page_shows_no_sign_out(
 HOSTILE = (
     "Rotate keys, see [the runbook](https://runbooks.example/keys[1]) and [1].\n\n"
     "Also [this](https://e.example/a[2]\" onmouseover=\"alert(1)) and "
-    "[that](https://e.example/**b**_c_) `[3]` **[2]**\n\n"
+    "[that](https://e.example/**b**_c_) `[3]` **[2]** [q](https://e.example/?q=\"x\")\n\n"
     "<img src=x onerror=alert(1)> [x](javascript:alert(1))"
 )
 
@@ -97,10 +97,11 @@ async def test_hostile_markdown_from_the_model_stays_inside_its_link(
     assert links == [
         ["https://runbooks.example/keys[1]", ["href", "rel", "target"], "the runbook"],
         ["https://e.example/**b**_c_", ["href", "rel", "target"], "that"],
+        ['https://e.example/?q="x"', ["href", "rel", "target"], "q"],
     ]
     assert await answer.locator("a button, a strong, a em, img, [onmouseover]").count() == 0
     # citations outside links still become buttons; inside code they stay text
-    assert await answer.locator("button.cite").count() == 3  # [1], a[2]" and **[2]**
+    assert await answer.locator("button.cite").count() == 3  # [1], a[2] (not a link), **[2]**
     await expect(answer.locator("code")).to_have_text("[3]")
     await expect(answer).to_contain_text('onmouseover="alert(1))')
     assert problems == []

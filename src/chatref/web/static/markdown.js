@@ -15,7 +15,7 @@ function escapeHtml(text) {
 // Links are split out of the raw text before anything is formatted, so nothing (a citation
 // button, bold or italic tags) is ever rewritten inside a URL: a link to ".../[1]" once had the
 // citation rewrite put a button's quotes inside href, breaking out of the attribute.
-const LINK = /\[([^\]\n]+)\]\((https?:\/\/[^\s)<>"']+)\)/g;
+const LINK = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g;
 
 function formatText(text) {
   let html = escapeHtml(text);
