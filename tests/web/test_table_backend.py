@@ -11,7 +11,7 @@ import pytest
 
 from chatref.store.table_store import TableConversationStore
 from chatref.web.app import create_app
-from tests.fakes.azurite import Azurite, azurite  # noqa: F401
+from tests.fakes.azurite import ACCOUNT_KEY, Azurite, azurite, start_azurite  # noqa: F401
 
 from .conftest import chat
 
@@ -57,3 +57,28 @@ async def test_readiness_names_the_table_backend(table_client: httpx.AsyncClient
     ready = await table_client.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"]["store"]["ok"] is True
+
+
+async def test_readiness_fails_naming_the_table_when_storage_is_gone(
+    indexed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with start_azurite(tmp_path / "own-azurite", ("table",)) as own:
+        monkeypatch.setenv("AZURE_STORAGE_TABLE_ENDPOINT", own.table_url)
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", own.connection_string)
+        app = create_app()
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                assert (await client.get("/health/ready")).status_code == 200
+                for process in own.processes:
+                    process.kill()
+                    process.wait()
+                ready = await client.get("/health/ready")
+    assert ready.status_code == 503
+    store = ready.json()["checks"]["store"]
+    assert store["ok"] is False
+    assert store["detail"]["kind"] == "azure-table"
+    assert store["detail"]["table"] == "conversations"
+    assert store["detail"]["error"]
+    assert ACCOUNT_KEY not in ready.text and "AccountKey" not in ready.text
+    assert ready.json()["checks"]["index"]["ok"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from chatref.web.schemas import Check, Live, Ready
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+READY_CHECK_TIMEOUT_S = 5.0  # App Service's health check waits longer; a hung backend fails it
 
 
 @router.get("/health/live")
@@ -34,13 +36,18 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
         checks["index"] = Check(ok=True, detail={"chunks": await services.index.count_chunks()})
     except Exception as exc:
         checks["index"] = Check(ok=False, detail={"error": _describe(exc)})
+    store_detail: dict[str, object] = {}
     try:
         if services.store is None:
             raise StoreError("the conversation store is not open")
-        await services.store.check_writable()
-        checks["store"] = Check(ok=True)
+        store_detail = dict(services.store.backend)  # kind and location, never a secret
+        await asyncio.wait_for(services.store.check_writable(), READY_CHECK_TIMEOUT_S)
+        checks["store"] = Check(ok=True, detail=store_detail)
+    except TimeoutError:
+        checks["store"] = Check(ok=False, detail={
+            **store_detail, "error": f"no answer within {READY_CHECK_TIMEOUT_S:g} s"})
     except Exception as exc:
-        checks["store"] = Check(ok=False, detail={"error": _describe(exc)})
+        checks["store"] = Check(ok=False, detail={**store_detail, "error": _describe(exc)})
     if services.model is None:
         checks["model"] = Check(ok=True, detail={"mode": "extractive",
                                                  "reason": "no model configured"})
