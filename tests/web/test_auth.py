@@ -75,7 +75,7 @@ async def test_a_valid_token_reaches_the_api(
 ) -> None:
     response = await http.get("/api/conversations", headers=bearer(token_mode.issue("alice")))
     assert response.status_code == 200, response.text
-    assert response.json() == {"conversations": []}
+    assert response.json() == {"conversations": [], "next_cursor": None}
 
 
 async def test_the_required_role_is_a_403_without_it(
