@@ -68,7 +68,8 @@ async def test_readiness_fails_naming_the_table_when_storage_is_gone(
         app = create_app()
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="http://localhost") as client:
                 assert (await client.get("/health/ready")).status_code == 200
                 for process in own.processes:
                     process.kill()
