@@ -23,6 +23,7 @@ its own (``python -m tests.fakes.azurite`` serves one until Ctrl-C).
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import signal
@@ -108,6 +109,16 @@ def _listening_port(process: subprocess.Popen[bytes], service: str, log: Path) -
     raise RuntimeError(f"azurite-{service} did not listen within {START_TIMEOUT_S:.0f} s")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies, however it dies (a killed
+    pytest must not leave emulators behind). Linux's prctl(PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -140,7 +151,7 @@ def start_azurite(location: Path, services: tuple[str, ...] = ("blob", "table"))
                 ],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={k: v for k, v in os.environ.items() if k != "AZURITE_ACCOUNTS"},
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with_parent,
             )
             processes.append(process)
             stack.callback(_stop, process)
@@ -162,8 +173,10 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
 
 
 if __name__ == "__main__":
+    import sys
     import tempfile
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the emulators on the way out
     with tempfile.TemporaryDirectory() as folder, start_azurite(Path(folder)) as server:
         print(f"blob:  {server.blob_url}\ntable: {server.table_url}\n"
               f"AZURE_STORAGE_CONNECTION_STRING='{server.connection_string}'", flush=True)
