@@ -103,6 +103,7 @@ class TurnRecord:
     passages: int
     first_token_s: float | None
     total_s: float
+    user_id: str = "local"  # whose budget the tokens count against (quota.py)
 
 
 TurnObserver = Callable[[TurnRecord], None]
@@ -280,7 +281,7 @@ class ChatTurn:
             usage=self._usage(draft), model=draft.model, passages=len(self.passages),
             first_token_s=(None if draft.first_token_at is None
                            else draft.first_token_at - self._started_at),
-            total_s=now - self._started_at,
+            total_s=now - self._started_at, user_id=self.request.user_id,
         )
 
 

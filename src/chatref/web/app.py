@@ -23,14 +23,17 @@ from fastapi.staticfiles import StaticFiles
 
 from chatref import __version__
 from chatref.app import build_chat_services
+from chatref.chat.service import TurnObserver
 from chatref.identity.config import IdentityConfig, split_list
 from chatref.identity.tokens import TokenValidator
+from chatref.quota import InProcessUsageLimits
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
 from chatref.web.auth import AuthMiddleware
 from chatref.web.errors import install_error_handlers
 from chatref.web.limits import BodySizeLimit, max_body_bytes
 from chatref.web.metrics import ChatMetrics
+from chatref.web.ratelimit import ChatLimitMiddleware, TokenCharger, chain
 from chatref.web.routes import chat, conversations, health, me, openai_compat
 from chatref.web.security import SecurityMiddleware
 
@@ -61,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assert identity.openid_config_url and identity.tenant_id  # noqa: S101 - from_settings
         validator = TokenValidator(openid_config_url=identity.openid_config_url,
                                    tenant_id=identity.tenant_id, audiences=identity.audiences)
+    usage = None if identity.mode == "local" else InProcessUsageLimits(
+        per_minute=resolved.chatref_rate_limit_per_minute,
+        max_streams=resolved.chatref_max_concurrent_streams,
+        daily_tokens=resolved.chatref_daily_token_quota)
+    charger = TokenCharger(usage) if usage is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,9 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry = Telemetry.from_settings(resolved)  # + Application Insights when configured
         chat_metrics = ChatMetrics(telemetry)
         try:
-            services = await build_chat_services(
-                resolved, telemetry=telemetry, observer=chat_metrics.observe
-            )
+            observer: TurnObserver = chat_metrics.observe
+            if charger is not None:
+                observer = chain(observer, charger.observe)
+            services = await build_chat_services(resolved, telemetry=telemetry, observer=observer)
         except BaseException:
             telemetry.shutdown()
             raise
@@ -90,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.unfreeze()
             try:
                 await services.aclose()
+                if charger is not None:
+                    await charger.drain()
             finally:
                 telemetry.shutdown()
                 if validator is not None:
@@ -104,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    if usage is not None:  # innermost: it reads the principal and the size-capped body
+        app.add_middleware(ChatLimitMiddleware, usage=usage)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(resolved))
     app.add_middleware(AuthMiddleware, config=identity, validator=validator)
     cors_origins = frozenset(split_list(resolved.chatref_cors_origins))
