@@ -113,7 +113,8 @@ async def test_concurrent_streams_per_user(
 
 
 async def test_the_daily_token_budget(
-    with_model: FakeOpenAIServer, token_mode: IdentityProvider, indexed: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    with_model: FakeOpenAIServer, token_mode: IdentityProvider,  # noqa: F811
+    indexed: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHATREF_DAILY_TOKEN_QUOTA", "50")
     alice = user(token_mode, "alice")
