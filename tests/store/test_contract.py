@@ -4,6 +4,7 @@ passes the same tests. A backend-specific detail belongs in that backend's own t
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -283,3 +284,30 @@ async def test_writable_check_and_backend_description(store: ConversationStore) 
     backend = store.backend
     assert backend["kind"] in {"sqlite", "azure-table"}
     assert not any("AccountKey" in value or "Eby8" in value for value in backend.values())
+
+
+async def test_retention_deletes_what_was_last_active_before_the_cutoff(
+    store: ConversationStore,
+) -> None:
+    old_alice = await store.create_conversation("alice", "old")
+    await store.append_turn("alice", old_alice.id, question="q", question_id="q-old",
+                            answer=NewAnswer("a", "complete", citations=[_citation(1)]))
+    old_bob = await store.create_conversation("b/ob", "old too")
+    revived = await store.create_conversation("alice", "revived")
+    await asyncio.sleep(0.05)
+    cutoff = time.time()
+    await asyncio.sleep(0.05)
+    await store.append_user_message("alice", revived.id, "still here")
+    recent = await store.create_conversation("alice", "recent")
+    assert await store.delete_conversations_older_than(cutoff) == 2
+    assert [c.id for c in (await store.list_conversations("alice")).conversations] == [
+        recent.id, revived.id]
+    assert (await store.list_conversations("b/ob")).conversations == []
+    with pytest.raises(NotFoundError):
+        await store.get_messages("alice", old_alice.id)
+    with pytest.raises(NotFoundError):
+        await store.get_conversation("b/ob", old_bob.id)
+    with pytest.raises(NotFoundError):
+        await store.set_feedback("alice", "q-old", "up", None)
+    assert await store.delete_conversations_older_than(cutoff) == 0
+    assert len(await store.get_messages("alice", revived.id)) == 1

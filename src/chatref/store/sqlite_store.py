@@ -222,6 +222,13 @@ class SqliteConversationStore:
 
         await self._write(delete)
 
+    async def delete_conversations_older_than(self, cutoff: float) -> int:
+        def delete(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+            return int(cursor.rowcount)
+
+        return await self._write(delete)
+
     # --- messages -------------------------------------------------------------------------
 
     @staticmethod

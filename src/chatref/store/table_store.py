@@ -411,19 +411,56 @@ class TableConversationStore:
     async def delete_conversation(self, user_id: str, conversation_id: str) -> None:
         """Remove the conversation and its list line in one transaction (it vanishes at once),
         then its messages, their index entities and overflow parts."""
-        partition = te.user_key(user_id)
-        entity = await self._conversation_entity(user_id, conversation_id)
-        try:
-            await self._submit([
-                ("delete", {"PartitionKey": partition, "RowKey": entity["RowKey"]},
-                 {"etag": entity["__etag"], "match_condition": MatchConditions.IfNotModified}),
-                ("delete", {"PartitionKey": partition, "RowKey": str(entity["ListKey"])}),
-            ], f"delete conversation {conversation_id}")
-        except _Stale:
-            # A turn landed meanwhile: delete whatever the conversation is now.
-            return await self.delete_conversation(user_id, conversation_id)
-        except _Missing as exc:
-            raise NotFoundError(f"conversation {conversation_id!r} does not exist") from exc
+        await self._conversation_entity(user_id, conversation_id)  # not found: NotFoundError
+        if not await self._delete_in(te.user_key(user_id), conversation_id):
+            raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+
+    async def delete_conversations_older_than(self, cutoff: float) -> int:
+        """One query over every partition's list rows (their keys sort by last activity, so
+        "older than" is a RowKey range), then each conversation deleted as above."""
+        with _sdk_errors(self._table, "find conversations to expire"):
+            expired = [
+                (str(row["PartitionKey"]), str(row["ConversationId"]))
+                async for row in self._client.query_entities(
+                    "RowKey ge @low and RowKey lt @high",
+                    parameters={"low": te.list_key("", cutoff)[:-1],
+                                "high": te.LIST_PREFIX[:-1] + "`"},
+                    select=["PartitionKey", "ConversationId", "UpdatedAt"],
+                )
+                if float(row["UpdatedAt"]) < cutoff
+            ]
+        deleted = 0
+        for partition, conversation_id in expired:
+            deleted += await self._delete_in(partition, conversation_id, older_than=cutoff)
+        return deleted
+
+    async def _delete_in(
+        self, partition: str, conversation_id: str, *, older_than: float | None = None
+    ) -> bool:
+        """Delete one conversation of a partition; False if it is gone (or, with ``older_than``,
+        active again since)."""
+        for _attempt in range(CONFLICT_RETRIES):
+            try:
+                entity = await self._get(partition, te.conversation_key(conversation_id),
+                                         f"read conversation {conversation_id}")
+            except _Missing:
+                return False
+            if older_than is not None and float(entity["UpdatedAt"]) >= older_than:
+                return False
+            try:
+                await self._submit([
+                    ("delete", {"PartitionKey": partition, "RowKey": entity["RowKey"]},
+                     {"etag": entity["__etag"], "match_condition": MatchConditions.IfNotModified}),
+                    ("delete", {"PartitionKey": partition, "RowKey": str(entity["ListKey"])}),
+                ], f"delete conversation {conversation_id}")
+                break
+            except _Stale:
+                continue  # a turn landed meanwhile: look again
+            except _Missing:
+                return False
+        else:
+            raise StoreError(f"conversation table {self._table!r}: conversation "
+                             f"{conversation_id} changed {CONFLICT_RETRIES} times while deleting")
         rows = await self._rows(partition, te.message_prefix(conversation_id),
                                 f"read messages of {conversation_id}")
         keys: list[str] = []
@@ -438,6 +475,7 @@ class TableConversationStore:
                              for key in keys[start : start + 100]]
             with contextlib.suppress(_Missing):  # deleted meanwhile by a retry elsewhere
                 await self._submit(batch, f"delete messages of {conversation_id}")
+        return True
 
     async def set_feedback(
         self, user_id: str, message_id: str, rating: Rating, comment: str | None

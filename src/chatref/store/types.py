@@ -139,6 +139,11 @@ class ConversationStore(Protocol):
 
     async def delete_conversation(self, user_id: str, conversation_id: str) -> None: ...
 
+    async def delete_conversations_older_than(self, cutoff: float) -> int:
+        """Retention, for every user: delete the conversations last active before ``cutoff``
+        (epoch seconds) with everything they hold; return how many were deleted."""
+        ...
+
     async def append_user_message(
         self, user_id: str, conversation_id: str, content: str
     ) -> StoredMessage: ...
