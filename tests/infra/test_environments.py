@@ -272,3 +272,59 @@ def test_docs_map_every_line_of_the_production_guide() -> None:
     bullets = [line for line in checklist.splitlines() if line.strip()]
     assert len(bullets) > 30
     assert [b for b in bullets if b.lower() not in doc] == []
+
+
+def test_prod_edge_ingress(prod: dict[str, dict[str, Any]]) -> None:
+    """Finding 7: the way in is the WAF v2 gateway, to the app's private endpoint."""
+    agw = prod["application_gateway"]
+    assert agw["host_name"] == "${var.public_host_name}"
+    assert agw["backend_fqdn"] == "${module.app_service.default_hostname}"
+    assert agw["subnet_id"] == "${module.network.gateway_subnet_id}"
+    assert agw["identity_id"] == "${module.gateway_identity.id}"
+    assert "${module.key_vault.vault_uri}secrets/" in agw["certificate_secret_id"]
+    roles = prod["gateway_identity"]["role_assignments"]
+    assert roles["certificate"]["role"] == '"Key Vault Secrets User"'
+    module = load_module_dir(MODULES / "application_gateway")
+    assert module.variables["probe_path"].body["default"] == '"/health/live"'
+    assert module.variables["zones"].body["default"] == ['"1"', '"2"', '"3"']
+    gateway = module.resources[("azurerm_application_gateway", "this")].body
+    assert gateway["global"][0]["response_buffering_enabled"] is False  # SSE streams through
+    # the staging slot has its own private endpoint, so a swap can be smoke-tested
+    endpoints = str(local_value(PROD, "private_endpoints"))
+    assert 'subresource = "sites-staging"' in endpoints
+
+
+def test_prod_edge_egress_and_operators(prod: dict[str, dict[str, Any]]) -> None:
+    """Findings 5, 8, 9, 11, 13: firewall next hop, runner subnet, Bastion, DDoS, flow logs."""
+    assert prod["route_table"]["firewall_private_ip"] == "${module.firewall.private_ip_address}"
+    assert prod["route_table"]["subnet_ids"] == "${module.network.egress_subnet_ids}"
+    example = (PROD / "terraform.tfvars.example").read_text(encoding="utf-8")
+    assert not re.search(r"\b10\.\d+\.\d+\.\d+\b", example)  # no hard-coded next hop
+    fw = prod["firewall"]
+    assert fw["build_agent_source_prefixes"] == ['${module.network.subnet_prefixes["build_agents"]}']
+    assert fw["workload_source_prefixes"] == ['${module.network.subnet_prefixes["app"]}']
+    firewall = load_module_dir(MODULES / "firewall")
+    rules = str(firewall.resources[("azurerm_firewall_policy_rule_collection_group", "this")].body)
+    assert "var.build_agent_fqdns" in rules and rules.count("var.build_agent_fqdns") == 1
+    assert prod["bastion"]["subnet_id"] == "${module.network.bastion_subnet_id}"
+    network = load_module_dir(MODULES / "network")
+    subnets = {body.body["name"] for (rtype, _), body in network.resources.items()
+               if rtype == "azurerm_subnet"}
+    assert {'"AzureFirewallSubnet"', '"AzureBastionSubnet"', '"${var.name}-jumpbox-snet"',
+            '"${var.name}-build-snet"', '"${var.name}-agw-snet"'} <= subnets
+    assert prod["network"]["ddos_protection_plan_id"] == "${var.ddos_protection_plan_id}"
+    assert prod["network"]["ddos_protection_plan_create"] == "${var.ddos_protection_plan_create}"
+    logs = prod["flow_logs"]
+    assert logs["virtual_network_ids"] == {"hub": "${module.network.hub_vnet_id}",
+                                           "spoke": "${module.network.spoke_vnet_id}"}
+    assert logs["retention_days"] == 90
+    targets = prod["diagnostics"]["target_resource_ids"]
+    for key in ("firewall", "gateway", "gateway-ip", "bastion"):
+        assert key in targets, key
+
+
+def test_dev_has_no_heavy_edge() -> None:
+    calls = module_calls(DEV)
+    for name in ("application_gateway", "firewall", "bastion", "route_table", "flow_logs"):
+        assert name not in calls, name
+    assert local_value(DEV, "basic")["forwarded_host_header"] is None

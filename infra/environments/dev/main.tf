@@ -12,6 +12,8 @@ locals {
   }
 
   # ---- The one place where dev opts out of the production-safe module defaults. ----
+  # The basic architecture also has none of the heavy edge: no hub-spoke network, Application
+  # Gateway, Azure Firewall, Bastion, DDoS plan or flow logs (the app is public behind Easy Auth).
   basic = {
     public_network_access_enabled = true    # no private endpoints in the basic architecture
     network_default_action        = "Allow" # no firewall in front of Key Vault, Storage, OpenAI

@@ -28,13 +28,87 @@ module "resource_group" {
 # ------------------------------------------------------------------ network (hub-spoke)
 
 module "network" {
-  source                  = "../../modules/network"
-  name                    = local.stem
-  location                = var.location
-  resource_group_name     = module.resource_group.name
-  tags                    = local.tags
-  egress_firewall_ip      = var.egress_firewall_ip
-  ddos_protection_enabled = var.ddos_protection_enabled
+  source                      = "../../modules/network"
+  name                        = local.stem
+  location                    = var.location
+  resource_group_name         = module.resource_group.name
+  tags                        = local.tags
+  ddos_protection_plan_id     = var.ddos_protection_plan_id
+  ddos_protection_plan_create = var.ddos_protection_plan_create
+  trusted_address_prefixes    = var.operator_address_prefixes
+}
+
+module "flow_logs" {
+  source                = "../../modules/flow_logs"
+  name                  = local.stem
+  location              = var.location
+  tags                  = local.tags
+  virtual_network_ids   = { hub = module.network.hub_vnet_id, spoke = module.network.spoke_vnet_id }
+  storage_account_id    = module.storage.id
+  retention_days        = 90
+  workspace_id          = module.monitoring.log_analytics_workspace_guid
+  workspace_location    = module.monitoring.location
+  workspace_resource_id = module.monitoring.log_analytics_workspace_id
+}
+
+# ------------------------------------------------------------------ the edge: in, out, operators
+
+# Egress: every spoke subnet's default route points at the firewall's private IP.
+module "firewall" {
+  source                      = "../../modules/firewall"
+  name                        = local.stem
+  location                    = var.location
+  resource_group_name         = module.resource_group.name
+  tags                        = local.tags
+  subnet_id                   = module.network.firewall_subnet_id
+  workload_source_prefixes    = [module.network.subnet_prefixes["app"]]
+  jobs_source_prefixes        = [module.network.subnet_prefixes["jobs"]]
+  build_agent_source_prefixes = [module.network.subnet_prefixes["build_agents"]]
+}
+
+module "route_table" {
+  source              = "../../modules/route_table"
+  name                = local.stem
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  firewall_private_ip = module.firewall.private_ip_address
+  subnet_ids          = module.network.egress_subnet_ids
+}
+
+# Ingress: WAF v2 in front of the app's private endpoint; its identity reads the TLS certificate.
+module "gateway_identity" {
+  source              = "../../modules/identity"
+  name                = "${local.stem}-agw-id"
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  role_assignments = {
+    certificate = { scope = module.key_vault.id, role = "Key Vault Secrets User" }
+  }
+}
+
+module "application_gateway" {
+  source                = "../../modules/application_gateway"
+  name                  = local.stem
+  location              = var.location
+  resource_group_name   = module.resource_group.name
+  tags                  = local.tags
+  subnet_id             = module.network.gateway_subnet_id
+  identity_id           = module.gateway_identity.id
+  certificate_secret_id = "${module.key_vault.vault_uri}secrets/${var.tls_certificate_name}"
+  host_name             = var.public_host_name
+  backend_fqdn          = module.app_service.default_hostname
+}
+
+# Operators: Bastion to the hub's jump boxes.
+module "bastion" {
+  source              = "../../modules/bastion"
+  name                = local.stem
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  subnet_id           = module.network.bastion_subnet_id
 }
 
 # ------------------------------------------------------------------ identities
@@ -219,6 +293,9 @@ locals {
       table  = { resource_id = module.storage.id, subresource = "table", zones = ["privatelink.table.core.windows.net"] }
       acr    = { resource_id = module.container_registry.id, subresource = "registry", zones = ["privatelink.azurecr.io"] }
       app    = { resource_id = module.app_service.id, subresource = "sites", zones = ["privatelink.azurewebsites.net"] }
+      # the staging slot's own endpoint, so a swap can be smoke-tested from inside the network
+      # (the app ID read from the slot's ID, so the endpoint waits for the slot)
+      app-staging = { resource_id = split("/slots/", module.app_service.staging_slot_id)[0], subresource = "sites-staging", zones = ["privatelink.azurewebsites.net"] }
     },
     # a for-filter, not `cond ? {...} : {}`: the two branches of a conditional must have one type
     { for key, pe in {
@@ -272,6 +349,10 @@ module "diagnostics" {
       hub-nsg       = module.network.network_security_group_ids["hub_shared"]
       hub-vnet      = module.network.hub_vnet_id
       spoke-vnet    = module.network.spoke_vnet_id
+      firewall      = module.firewall.id
+      gateway       = module.application_gateway.id
+      gateway-ip    = module.application_gateway.public_ip_id
+      bastion       = module.bastion.id
     },
     { for key, id in { ai-foundry = module.ai_foundry.hub_id } : key => id if var.ai_foundry_enabled },
   )
@@ -312,4 +393,17 @@ module "ai_foundry" {
   key_vault_id            = module.key_vault.id
   application_insights_id = module.monitoring.application_insights_id
   container_registry_id   = module.container_registry.id
+}
+
+# ------------------------------------------------------------------ state moves
+
+# The egress route table left the network module (it needs the firewall's IP).
+moved {
+  from = module.network.azurerm_route_table.egress
+  to   = module.route_table.azurerm_route_table.this
+}
+
+moved {
+  from = module.network.azurerm_subnet_route_table_association.app
+  to   = module.route_table.azurerm_subnet_route_table_association.this["app"]
 }

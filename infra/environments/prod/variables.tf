@@ -69,16 +69,33 @@ variable "trusted_ip_ranges" {
   default     = []
 }
 
-variable "egress_firewall_ip" {
+variable "operator_address_prefixes" {
+  type        = list(string)
+  description = "Operator networks (VPN) allowed to the private endpoints on 443, besides the jump-box and build-agent subnets."
+  default     = []
+}
+
+variable "tls_certificate_name" {
   type        = string
-  description = "Private IP of the hub firewall that all App Service egress is routed through (null: Internet)."
+  description = "Name of the Key Vault certificate for public_host_name (imported or issued by the platform team); the gateway reads it."
+  default     = "chat-tls"
+}
+
+variable "ddos_protection_plan_id" {
+  type        = string
+  description = "The subscription's DDoS Network Protection plan in this region, if it has one (one plan per region per subscription covers every VNet)."
   default     = null
 }
 
-variable "ddos_protection_enabled" {
+variable "ddos_protection_plan_create" {
   type        = bool
-  description = "Attach an Azure DDoS Network Protection plan to the VNets."
+  description = "Create a DDoS plan for this deployment. Set false and pass ddos_protection_plan_id when the subscription already has one; prod always has one or the other."
   default     = true
+
+  validation {
+    condition     = var.ddos_protection_plan_create != (var.ddos_protection_plan_id != null)
+    error_message = "Production needs DDoS protection: pass ddos_protection_plan_id, or set ddos_protection_plan_create = true (not both)."
+  }
 }
 
 variable "provisioned_throughput_enabled" {

@@ -23,3 +23,13 @@ output "dashboard_id" {
   description = "Resource ID of the dashboard, or null."
   value       = var.create_dashboard ? azurerm_portal_dashboard.this[0].id : null
 }
+
+output "log_analytics_workspace_guid" {
+  description = "The workspace's GUID (Traffic Analytics asks for it beside the resource ID)."
+  value       = azurerm_log_analytics_workspace.this.workspace_id
+}
+
+output "location" {
+  description = "Region of the workspace."
+  value       = azurerm_log_analytics_workspace.this.location
+}

@@ -59,27 +59,68 @@ variable "app_subnet_service_endpoints" {
   default     = ["Microsoft.KeyVault", "Microsoft.Storage", "Microsoft.CognitiveServices"]
 }
 
+variable "firewall_subnet_prefix" {
+  type        = string
+  description = "Prefix of AzureFirewallSubnet in the hub (/26 or larger)."
+  default     = "10.10.1.0/26"
+}
+
+variable "bastion_subnet_prefix" {
+  type        = string
+  description = "Prefix of AzureBastionSubnet in the hub (/26 or larger)."
+  default     = "10.10.1.64/26"
+}
+
+variable "jumpbox_subnet_prefix" {
+  type        = string
+  description = "Prefix of the jump-box subnet in the hub (reached through Bastion only)."
+  default     = "10.10.2.0/27"
+}
+
+variable "build_agent_subnet_prefix" {
+  type        = string
+  description = "Prefix of the build-agent subnet in the hub, where the self-hosted runner plans, applies and releases."
+  default     = "10.10.2.64/26"
+}
+
+variable "gateway_subnet_prefix" {
+  type        = string
+  description = "Prefix of the Application Gateway subnet in the spoke (/24 recommended for v2 autoscaling)."
+  default     = "10.20.2.0/24"
+}
+
+variable "jobs_subnet_prefix" {
+  type        = string
+  description = "Prefix of the Container Apps environment subnet in the spoke (/27 or larger; delegated to Microsoft.App/environments)."
+  default     = "10.20.3.0/27"
+}
+
 variable "trusted_address_prefixes" {
   type        = list(string)
-  description = "Operator networks (VPN, build agents) allowed to reach the private endpoints on 443."
-  default     = ["10.10.0.0/24"]
+  description = "Operator networks (VPN) allowed to reach the private endpoints on 443, besides the jump-box and build-agent subnets, which always are."
+  default     = []
+}
+
+variable "ddos_protection_plan_id" {
+  type        = string
+  description = "An existing DDoS Network Protection plan to attach to both VNets (one plan per region per subscription covers them all); null with ddos_protection_plan_create = false leaves the VNets unprotected."
+  default     = null
 
   validation {
-    condition     = length(var.trusted_address_prefixes) > 0
-    error_message = "trusted_address_prefixes needs at least one prefix (the NSG rule needs a source)."
+    condition     = var.ddos_protection_plan_id == null || can(regex("(?i)/providers/Microsoft\\.Network/ddosProtectionPlans/[^/]+$", var.ddos_protection_plan_id))
+    error_message = "ddos_protection_plan_id must be the resource ID of a Microsoft.Network/ddosProtectionPlans resource."
   }
 }
 
-variable "egress_firewall_ip" {
-  type        = string
-  description = "Private IP of the hub firewall/NVA that all egress is routed through; null routes 0.0.0.0/0 to Internet."
-  default     = null
-}
-
-variable "ddos_protection_enabled" {
+variable "ddos_protection_plan_create" {
   type        = bool
-  description = "Create an Azure DDoS Network Protection plan and attach it to both VNets."
-  default     = true
+  description = "Create a DDoS Network Protection plan here (a fixed monthly fee; see docs/cost.md). Only when the subscription has none in this region: otherwise pass ddos_protection_plan_id."
+  default     = false
+
+  validation {
+    condition     = !(var.ddos_protection_plan_create && var.ddos_protection_plan_id != null)
+    error_message = "Either pass ddos_protection_plan_id or set ddos_protection_plan_create, not both."
+  }
 }
 
 variable "private_dns_zones" {

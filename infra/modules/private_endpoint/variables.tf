@@ -35,11 +35,11 @@ variable "resource_id" {
 
 variable "subresource_name" {
   type        = string
-  description = "Private-link sub-resource (group ID): account, searchService, vault, blob, table, registry, sites."
+  description = "Private-link sub-resource (group ID): account, searchService, vault, blob, table, registry, sites, sites-<slot> (a deployment slot's own endpoint, e.g. sites-staging), amlworkspace."
 
   validation {
-    condition     = contains(["account", "searchService", "vault", "blob", "table", "registry", "sites", "amlworkspace"], var.subresource_name)
-    error_message = "subresource_name must be one of account, searchService, vault, blob, table, registry, sites, amlworkspace."
+    condition     = contains(["account", "searchService", "vault", "blob", "table", "registry", "sites", "amlworkspace"], var.subresource_name) || can(regex("^sites-[a-z0-9][a-z0-9-]{0,58}$", var.subresource_name))
+    error_message = "subresource_name must be one of account, searchService, vault, blob, table, registry, sites, sites-<slot name>, amlworkspace."
   }
 }
 

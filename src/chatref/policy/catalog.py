@@ -252,6 +252,60 @@ _RULES = (
          "Set auth_settings_v2 { active_directory_v2 { allowed_groups = [...] } } or the app "
          "setting CHATREF_AUTH_REQUIRED_ROLE (with assignment required on the enterprise app).",
          S),
+    Rule("CKV_CHATREF_052",
+         "Application Gateway is WAF v2, zone redundant, autoscaling, TLS from Key Vault",
+         HIGH, "network",
+         "The only way in must filter attacks, survive a zone loss, absorb load and renew its "
+         "certificate.",
+         "issue 11 finding 7; Azure baseline openai-end-to-end: Application Gateway WAF v2",
+         "Use sku { name = tier = \"WAF_v2\" }, zones = [\"1\", \"2\", \"3\"], "
+         "autoscale_configuration, firewall_policy_id, and ssl_certificate { key_vault_secret_id "
+         "} read with a user-assigned identity."),
+    Rule("CKV_CHATREF_053", "WAF policy runs the managed rules in Prevention mode", HIGH, "network",
+         "Detection mode only logs the attacks it sees; without managed rules it sees none.",
+         "issue 11 finding 7; OWASP CRS / Microsoft Default Rule Set",
+         "Set policy_settings { mode = \"Prevention\" } and managed_rule_set { type = "
+         "\"Microsoft_DefaultRuleSet\", version = \"2.1\" }."),
+    Rule("CKV_CHATREF_054", "Virtual networks carry a DDoS Network Protection plan",
+         HIGH, "network",
+         "Public endpoints in an unprotected VNet get only the platform's basic DDoS defence.",
+         "production guide §2: Enable Azure DDoS Protection for public endpoints; issue 11 "
+         "finding 11",
+         "Add ddos_protection_plan { id = <the region's plan>, enable = true } (one plan per "
+         "region per subscription)."),
+    Rule("CKV_CHATREF_055", "Public IPs keep DDoS protection on", MED, "network",
+         "An address with DDoS protection disabled is outside the plan that was paid for.",
+         "issue 11 findings 7 and 11",
+         "Leave ddos_protection_mode at VirtualNetworkInherited (or Enabled); sku = \"Standard\"."),
+    Rule("CKV_CHATREF_056", "The default route goes to the firewall", HIGH, "network",
+         "A default route to the Internet, or to an address where nothing listens, bypasses or "
+         "breaks egress filtering.",
+         "issue 11 finding 8; production guide §2 hub-spoke with central egress",
+         "Route 0.0.0.0/0 with next_hop_type = \"VirtualAppliance\" to the firewall module's "
+         "private_ip_address output."),
+    Rule("CKV_CHATREF_057", "Azure Firewall runs a policy that denies threat-intelligence hits",
+         HIGH, "network",
+         "Alert-only threat intelligence lets known-bad destinations through.",
+         "issue 11 finding 8; Azure Firewall threat intelligence and IDPS",
+         "Set firewall_policy_id on the firewall, threat_intelligence_mode = \"Deny\" on the "
+         "policy (and intrusion_detection { mode = \"Deny\" } on Premium)."),
+    Rule("CKV_CHATREF_058", "Firewall application rules name their sources and destinations",
+         HIGH, "network",
+         "A rule from * or to * turns the firewall into a router.",
+         "issue 11 finding 8: exactly what the workload needs",
+         "List the subnet prefixes in source_addresses and the host names in destination_fqdns; "
+         "no *, no web categories."),
+    Rule("CKV_CHATREF_059", "Bastion is Standard or Premium, with shareable links off",
+         MED, "operations",
+         "Operators need native-client tunnelling; shareable links skip Entra ID sign-in.",
+         "issue 11 finding 9",
+         "Set sku = \"Standard\" and shareable_link_enabled = false."),
+    Rule("CKV_CHATREF_060", "VNet flow logs keep 90 days and feed Traffic Analytics",
+         MED, "monitoring",
+         "Without flow logs there is no record of who talked to what during an incident.",
+         "issue 11 finding 13; production guide §6 Logging and Auditing",
+         "Add azurerm_network_watcher_flow_log with target_resource_id = <vnet>.id, "
+         "retention_policy { days = 90 } and traffic_analytics { enabled = true }."),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -1,0 +1,4 @@
+output "id" {
+  description = "Resource ID of the route table."
+  value       = azurerm_route_table.this.id
+}
