@@ -35,8 +35,8 @@ locals {
     CHATREF_AUTH_OPENID_CONFIG_URL = "${local.tenant_auth_endpoint}/.well-known/openid-configuration"
     CHATREF_AUTH_REQUIRED_ROLE     = var.auth_required_role
     CHATREF_AUTH_OPERATOR_ROLE     = var.auth_operator_role
-    # JSON list: the public host names (gateway) plus the app's and the slot's own.
-    CHATREF_ALLOWED_HOSTS         = jsonencode(local.allowed_hosts)
+    # Comma-separated: the public host names (gateway) plus the app's and the slot's own.
+    CHATREF_ALLOWED_HOSTS         = join(",", local.allowed_hosts)
     CHATREF_RATE_LIMIT_PER_MINUTE = "${var.rate_limit_per_minute}"
     CHATREF_DAILY_TOKEN_QUOTA     = "${var.daily_token_quota}"
     CHATREF_RETENTION_DAYS        = "${var.retention_days}"
