@@ -17,6 +17,7 @@ from chatref.cli import drill as _drill
 from chatref.cli import index as _index
 from chatref.cli import index_admin as _index_admin
 from chatref.cli import policy as _policy
+from chatref.cli import retention as _retention
 from chatref.cli import serve as _serve
 from chatref.errors import ChatrefError
 from chatref.settings import describe_settings_error
@@ -28,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for _module in (_index, _index_admin, _serve, _drill, _policy):
+for _module in (_index, _index_admin, _serve, _drill, _policy, _retention):
     _module.register(app)
 
 

@@ -8,6 +8,8 @@ through the composition root and closes them on shutdown. Example::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +29,7 @@ from chatref.chat.service import TurnObserver
 from chatref.identity.config import IdentityConfig, split_list
 from chatref.identity.tokens import TokenValidator
 from chatref.quota import InProcessUsageLimits
+from chatref.retention import retention_loop
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
 from chatref.web.auth import AuthMiddleware
@@ -87,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except BaseException:
             telemetry.shutdown()
             raise
+        retention_task = None
+        if resolved.chatref_retention_days is not None and services.store is not None:
+            retention_task = asyncio.create_task(
+                retention_loop(services.store, days=resolved.chatref_retention_days))
         app.state.services = services
         # Everything built so far lives as long as the process: move it out of the collector's
         # sight, so full collections under load walk only per-request objects (shorter pauses).
@@ -96,6 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.services = None
+            if retention_task is not None:
+                retention_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention_task
             gc.unfreeze()
             try:
                 await services.aclose()
