@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 import uvicorn
 from playwright.async_api import async_playwright
 
-from chatref.ops.fakeopenai import FakeOpenAIServer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's tests/ package
+from tests.fakes.openai_server import FakeOpenAIServer  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

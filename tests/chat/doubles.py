@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from chatref.errors import ModelError
-from chatref.llm.base import ChatMessage, ModelDelta, ModelDone, ModelEvent, Usage
+from chatref.llm.base import (
+    ChatMessage,
+    EndpointHealth,
+    ModelDelta,
+    ModelDone,
+    ModelEvent,
+    ModelHealth,
+    Usage,
+)
 from chatref.retrieval.types import Passage, SearchMode
 
 
@@ -79,8 +86,8 @@ class ScriptedModel:
             raise self.fail_before
         return self.rewrite
 
-    async def health(self) -> dict[str, Any]:
-        return {"status": "ok"}
+    async def health(self) -> ModelHealth:
+        return ModelHealth(status="ok", ready=True, endpoints=[EndpointHealth(name=self.name)])
 
     async def aclose(self) -> None:
         return None

@@ -1,10 +1,26 @@
 """The Azure OpenAI double: a real HTTP server on 127.0.0.1 speaking the wire protocol, with faults.
 
-The server itself lives in the package (``chatref.ops.fakeopenai``) because ``chatref drill
-failover`` uses it too; this module re-exports it, adds pytest fixtures and a standalone entry
-point. See tests/fakes/README.md. In a conftest.py::
+It speaks the real wire protocol — Azure deployment paths and ``/v1`` paths, JSON and SSE
+streaming, usage chunks, OpenAI/Azure error bodies (content filter included) — and can be told,
+per request or from now on, to fail in the ways real regions fail: a status code with its
+``Retry-After`` / ``retry-after-ms`` / ``x-ratelimit-reset-*`` headers, a hang before the first
+byte, a slow first token, a connection dropped after N chunks, a malformed body. It records every
+request it received so a test can assert the prompt the model saw. It is built on the pieces of
+``chatref.ops.fakeregion`` (the product keeps only what ``chatref drill failover`` needs). See
+tests/fakes/README.md. In a conftest.py::
 
     from tests.fakes.openai_server import fake_openai, fake_openai_server  # noqa: F401
+
+    with FakeOpenAIServer(answer="Hello there.") as fake:
+        fake.enqueue(Behaviour(status=429, headers={"retry-after": "20"}))
+        ...  # point a client at fake.url (Azure) or fake.openai_base_url (/v1)
+        assert fake.requests[-1].body["messages"][0]["role"] == "system"
+
+Admin HTTP API (for a fake running in another process): ``GET /_fake/requests``,
+``POST /_fake/default`` (a Behaviour as JSON), ``POST /_fake/enqueue`` (a Behaviour or a list),
+``POST /_fake/reset``, ``GET /_fake/health``. ``GET /_fake/msi/token`` plays App Service's
+managed-identity endpoint: point ``IDENTITY_ENDPOINT`` at it (with any ``IDENTITY_HEADER``) and
+``DefaultAzureCredential`` gets tokens ``fake-entra-token-1``, ``-2``, ... from it.
 
 Standalone (benchmarks, manual runs)::
 
@@ -14,19 +30,34 @@ Standalone (benchmarks, manual runs)::
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import signal
 import threading
+import time
+import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import pytest
 
-from chatref.ops.fakeopenai import (
-    DEFAULT_ANSWER,
-    Behaviour,
-    FakeOpenAIServer,
-    RecordedRequest,
+from chatref.ops.fakeregion import (
+    AZURE_CHAT_PATH,
+    DropConnection,
+    LoopbackServer,
+    Receive,
+    Scope,
+    Send,
+    StreamScript,
+    count_prompt_tokens,
+    lifespan,
+    read_body,
+    send_json,
     split_tokens,
+    stream_completion,
+    wait_or_disconnect,
 )
 
 __all__ = [
@@ -40,7 +71,374 @@ __all__ = [
     "split_tokens",
 ]
 
+DEFAULT_ANSWER = "This is the fake model's answer [1]."
 FAKE_API_KEY = "fake-key-for-tests"
+
+_ERROR_CODES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "The request is invalid."),
+    401: ("401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure "
+                 "to provide a valid key for an active subscription and use a correct regional "
+                 "API endpoint for your resource."),
+    403: ("403", "Principal does not have access to API/Operation."),
+    404: ("DeploymentNotFound", "The API deployment for this resource does not exist. If you "
+                                "created the deployment within the last 5 minutes, please wait a "
+                                "moment and try again."),
+    408: ("timeout", "The operation was timeout."),
+    429: ("429", "Requests to the ChatCompletions_Create Operation under Azure OpenAI API have "
+                 "exceeded the token rate limit of your current pricing tier. Please retry "
+                 "after the time given in the Retry-After header."),
+    500: ("InternalServerError", "The server had an error while processing your request."),
+    502: ("BadGateway", "Bad gateway."),
+    503: ("ServiceUnavailable", "The service is temporarily unable to process your request."),
+    504: ("GatewayTimeout", "The server did not respond in time."),
+}
+
+
+@dataclass
+class Behaviour:
+    """How the fake answers one request. The default answers normally.
+
+    ``status`` other than 200 answers an error body (``error_code``/``error_message`` override
+    the usual ones) with ``headers``. ``content_filter=True`` answers Azure's prompt-filter 400.
+    ``finish_reason="content_filter"`` streams ``answer`` then stops with that reason.
+    ``hang_s`` waits before sending anything (status line included); ``first_token_delay_s``
+    sends the headers then waits before the first content chunk; ``chunk_delay_s`` paces the
+    chunks (None: the server's pace); ``drop_after_chunks`` closes the connection after that many
+    content chunks (stream) or before the body (non-stream). ``malformed`` answers 200 with a
+    body that is not what the API promises (a broken JSON chunk or document).
+    """
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+    content_filter: bool = False
+    answer: str | None = None
+    finish_reason: str = "stop"
+    hang_s: float = 0.0
+    first_token_delay_s: float = 0.0
+    chunk_delay_s: float | None = None
+    drop_after_chunks: int | None = None
+    malformed: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Behaviour:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown behaviour fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received, as it arrived."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    received_at: float
+    behaviour: Behaviour
+
+    @property
+    def deployment(self) -> str | None:
+        match = re.match(r"^/openai/deployments/([^/]+)/", self.path)
+        return match.group(1) if match else None
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        value = self.body.get("messages", [])
+        return value if isinstance(value, list) else []
+
+    @property
+    def prompt_text(self) -> str:
+        """Every message's content, joined: handy for 'the model saw the passage' asserts."""
+        return "\n".join(str(m.get("content", "")) for m in self.messages)
+
+
+class FakeOpenAIState:
+    """The scriptable part, shared by the ASGI app, the Python handle and the admin API."""
+
+    def __init__(self, *, answer: str, tokens_per_s: float | None, api_key: str | None,
+                 deployments: set[str] | None) -> None:
+        self.tokens_issued = 0
+        self.token_requests: list[str] = []
+        self.answer = answer
+        self.tokens_per_s = tokens_per_s
+        self.api_key = api_key
+        self.deployments = deployments
+        self._lock = threading.Lock()
+        self._default = Behaviour()
+        self._queue: deque[Behaviour] = deque()
+        self._requests: list[RecordedRequest] = []
+
+    def set_default(self, behaviour: Behaviour) -> None:
+        with self._lock:
+            self._default = behaviour
+
+    def enqueue(self, *behaviours: Behaviour) -> None:
+        with self._lock:
+            self._queue.extend(behaviours)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._default = Behaviour()
+            self._queue.clear()
+            self._requests.clear()
+            self.tokens_issued = 0
+            self.token_requests.clear()
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def next_behaviour(self) -> Behaviour:
+        with self._lock:
+            return self._queue.popleft() if self._queue else self._default
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def default(self) -> Behaviour:
+        with self._lock:
+            return self._default
+
+
+def _openai_error(status: int, code: str | None, message: str | None) -> dict[str, Any]:
+    default_code, default_message = _ERROR_CODES.get(status, (str(status), f"HTTP {status}"))
+    return {"error": {"code": code or default_code, "message": message or default_message,
+                      "type": None, "param": None}}
+
+
+def _content_filter_body() -> dict[str, Any]:
+    safe = {"filtered": False, "severity": "safe"}
+    return {"error": {
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content "
+                   "management policy. Please modify your prompt and retry.",
+        "type": None, "param": "prompt", "code": "content_filter", "status": 400,
+        "innererror": {
+            "code": "ResponsibleAIPolicyViolation",
+            "content_filter_result": {
+                "hate": safe, "self_harm": safe, "sexual": safe,
+                "violence": {"filtered": True, "severity": "medium"},
+                "jailbreak": {"filtered": False, "detected": False},
+            },
+        },
+    }}
+
+
+class FakeOpenAIApp:
+    """The ASGI application (raw ASGI: it needs to control bytes and drop sockets)."""
+
+    def __init__(self, state: FakeOpenAIState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        raw = await read_body(receive)
+        if path.startswith("/_fake/"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            await self._admin(method, path, query, raw, send)
+            return
+        azure = AZURE_CHAT_PATH.fullmatch(path)
+        if method != "POST" or not (azure or path == "/v1/chat/completions"):
+            await send_json(send, 404, {"error": {"code": "404", "message": "Resource not found"}})
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            body = {}
+        behaviour = self.state.next_behaviour()
+        self.state.record(RecordedRequest(method, path, query, headers, body, time.time(),
+                                          behaviour))
+        if behaviour.hang_s > 0:
+            await wait_or_disconnect(receive, behaviour.hang_s)
+        if (problem := self._refuse(headers, query, azure)) is not None:
+            await send_json(send, problem[0], problem[1])
+            return
+        if behaviour.content_filter:
+            await send_json(send, 400, _content_filter_body(), behaviour.headers)
+            return
+        if behaviour.status != 200:
+            await send_json(send, behaviour.status,
+                             _openai_error(behaviour.status, behaviour.error_code,
+                                         behaviour.error_message), behaviour.headers)
+            return
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            await send_json(send, 400, _openai_error(400, "invalid_request_error",
+                                                    "'messages' is a required property"))
+            return
+        model = azure.group(1) if azure else str(body.get("model", "fake-model"))
+        if body.get("stream"):
+            await self._stream(send, receive, body, behaviour, model, azure is not None)
+        else:
+            await self._complete(send, receive, body, behaviour, model)
+
+    def _refuse(self, headers: dict[str, str], query: str,
+                azure: re.Match[str] | None) -> tuple[int, dict[str, Any]] | None:
+        if azure and "api-version=" not in query:
+            return 404, {"error": {"code": "404", "message": "Resource not found"}}
+        if azure and self.state.deployments is not None \
+                and azure.group(1) not in self.state.deployments:
+            return 404, _openai_error(404, None, None)
+        given = headers.get("api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        if not given or (self.state.api_key is not None and given != self.state.api_key):
+            return 401, _openai_error(401, None, None)
+        return None
+
+    def _pace(self, behaviour: Behaviour) -> float:
+        if behaviour.chunk_delay_s is not None:
+            return behaviour.chunk_delay_s
+        return 1.0 / self.state.tokens_per_s if self.state.tokens_per_s else 0.0
+
+    async def _complete(self, send: Send, receive: Receive, body: dict[str, Any],
+                        behaviour: Behaviour, model: str) -> None:
+        answer = behaviour.answer if behaviour.answer is not None else self.state.answer
+        tokens = split_tokens(answer)
+        delay = behaviour.first_token_delay_s + self._pace(behaviour) * len(tokens)
+        if delay > 0:
+            await wait_or_disconnect(receive, delay)
+        if behaviour.drop_after_chunks is not None:
+            raise DropConnection
+        if behaviour.malformed:
+            await send_json(send, 200, {"object": "chat.completion", "choices": "none"})
+            return
+        prompt_tokens = count_prompt_tokens(body)
+        await send_json(send, 200, {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:20]}", "object": "chat.completion",
+            "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "finish_reason": behaviour.finish_reason,
+                         "message": {"role": "assistant", "content": answer}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
+                      "total_tokens": prompt_tokens + len(tokens)},
+        }, behaviour.headers)
+
+    async def _stream(self, send: Send, receive: Receive, body: dict[str, Any],
+                      behaviour: Behaviour, model: str, azure: bool) -> None:
+        answer = behaviour.answer if behaviour.answer is not None else self.state.answer
+        options = body.get("stream_options") or {}
+        await stream_completion(send, receive, StreamScript(
+            tokens=split_tokens(answer), model=model, azure=azure,
+            prompt_tokens=count_prompt_tokens(body),
+            include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
+            finish_reason=behaviour.finish_reason,
+            first_token_delay_s=behaviour.first_token_delay_s, pace_s=self._pace(behaviour),
+            drop_after_chunks=behaviour.drop_after_chunks, malformed=behaviour.malformed,
+            headers=behaviour.headers))
+
+    async def _admin(self, method: str, path: str, query: str, raw: bytes, send: Send) -> None:
+        state = self.state
+        try:
+            if path == "/_fake/health":
+                await send_json(send, 200, {"status": "ok"})
+            elif path == "/_fake/msi/token":
+                # App Service's managed-identity endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER)
+                state.tokens_issued += 1
+                state.token_requests.append(query)
+                await send_json(send, 200, {
+                    "access_token": f"fake-entra-token-{state.tokens_issued}",
+                    "expires_on": str(int(time.time()) + 3600), "token_type": "Bearer",
+                    "resource": "https://cognitiveservices.azure.com"})
+            elif path == "/_fake/requests" and method == "GET":
+                await send_json(send, 200, {"requests": [
+                    {"method": r.method, "path": r.path, "query": r.query, "headers": r.headers,
+                     "body": r.body, "received_at": r.received_at,
+                     "behaviour": asdict(r.behaviour)} for r in state.requests]})
+            elif path == "/_fake/reset" and method == "POST":
+                state.reset()
+                await send_json(send, 200, {"status": "reset"})
+            elif path == "/_fake/default" and method == "POST":
+                state.set_default(Behaviour.from_json(json.loads(raw or b"{}")))
+                await send_json(send, 200, {"default": asdict(state.default)})
+            elif path == "/_fake/enqueue" and method == "POST":
+                data = json.loads(raw or b"{}")
+                items = data if isinstance(data, list) else [data]
+                state.enqueue(*(Behaviour.from_json(item) for item in items))
+                await send_json(send, 200, {"queued": len(items)})
+            else:
+                await send_json(send, 404, {"error": {"code": "404", "message": path}})
+        except (ValueError, TypeError) as exc:
+            await send_json(send, 400, {"error": {"code": "bad_admin_request",
+                                                   "message": str(exc)}})
+
+
+class FakeOpenAIServer(LoopbackServer):
+    """The fake served by uvicorn on 127.0.0.1 in a background thread.
+
+    ``url`` is the Azure OpenAI resource endpoint, ``openai_base_url`` the ``/v1`` base URL.
+    ``enqueue`` scripts the next requests (first in, first used); ``set_default`` changes every
+    request after the queue runs out; ``requests`` is what was received.
+    """
+
+    def __init__(self, *, answer: str = DEFAULT_ANSWER, tokens_per_s: float | None = None,
+                 api_key: str | None = None, deployments: set[str] | None = None,
+                 port: int = 0) -> None:
+        self.state = FakeOpenAIState(answer=answer, tokens_per_s=tokens_per_s, api_key=api_key,
+                                     deployments=deployments)
+        super().__init__(FakeOpenAIApp(self.state), port=port, name="fake-openai")
+
+    def start(self) -> FakeOpenAIServer:
+        super().start()
+        return self
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- addresses ---------------------------------------------------------------------------
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    # --- scripting ---------------------------------------------------------------------------
+    def enqueue(self, *behaviours: Behaviour) -> None:
+        self.state.enqueue(*behaviours)
+
+    def set_default(self, behaviour: Behaviour | None = None, **changes: Any) -> None:
+        self.state.set_default(replace(behaviour or Behaviour(), **changes))
+
+    def reset(self, *, answer: str | None = None) -> None:
+        self.state.reset()
+        if answer is not None:
+            self.state.answer = answer
+
+    @property
+    def answer(self) -> str:
+        return self.state.answer
+
+    @answer.setter
+    def answer(self, value: str) -> None:
+        self.state.answer = value
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.state.requests
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        requests = self.state.requests
+        if not requests:
+            raise LookupError("the fake OpenAI server has received no request")
+        return requests[-1]
 
 
 @pytest.fixture(scope="session")

@@ -159,6 +159,6 @@ async def test_no_key_on_azure_uses_entra_id(fake_openai: FakeOpenAIServer) -> N
     config = EndpointConfig(name="mi", endpoint=fake_openai.url, deployment="d")
     model = OpenAIChatModel.from_config(config, client_id="00000000-0000-0000-0000-000000000001")
     health = await model.health()
-    assert health["auth"] == "entra_id"
+    assert health.endpoints[0].auth == "entra_id"
     assert model.refresh_credentials() is True
     await model.aclose()

@@ -128,7 +128,7 @@ async def test_content_filter_is_neither_retried_nor_failed_over(
     health = await router.health()
     await router.aclose()
     assert len(fake_openai.requests) == 1 and secondary.requests == []
-    assert health["endpoints"][0]["circuit"] == "closed"
+    assert health.endpoints[0].circuit == "closed"
 
 
 async def test_bad_request_is_neither_retried_nor_failed_over(
@@ -153,9 +153,9 @@ async def test_404_is_a_configuration_error_in_health_and_the_endpoint_is_left(
     await router.aclose()
     assert first.endpoint == second.endpoint == "secondary"
     assert len(fake_openai.requests) == 1, "a 404 must not be retried"
-    primary = health["endpoints"][0]
-    assert primary["config_error"] and "404" in primary["config_error"]
-    assert health["problems"] and health["ready"] is True and health["status"] == "degraded"
+    primary = health.endpoints[0]
+    assert primary.config_error and "404" in primary.config_error
+    assert health.problems and health.ready is True and health.status == "degraded"
 
 
 async def test_401_is_retried_once_after_a_credential_refresh(
@@ -177,7 +177,7 @@ async def test_persistent_401_marks_the_endpoint_misconfigured(
     await router.aclose()
     assert done.endpoint == "secondary"
     assert len(fake_openai.requests) == 2
-    assert "401" in (health["endpoints"][0]["config_error"] or "")
+    assert "401" in (health.endpoints[0].config_error or "")
 
 
 async def test_circuit_opens_sends_nothing_then_one_probe_closes_it(
@@ -186,7 +186,7 @@ async def test_circuit_opens_sends_nothing_then_one_probe_closes_it(
     router = two_region_router(fake_openai, secondary)
     for _ in range(3):
         assert (await chat(router))[1].endpoint == "secondary"
-    assert (await router.health())["endpoints"][0]["circuit"] == "open"
+    assert (await router.health()).endpoints[0].circuit == "open"
     assert router.telemetry is not None
     assert sample(router.telemetry, "chatref_llm_circuit_state", {"endpoint": "primary"}) == 2
     for _ in range(5):
@@ -194,9 +194,9 @@ async def test_circuit_opens_sends_nothing_then_one_probe_closes_it(
     assert len(fake_openai.requests) == 3, "no request may reach an open circuit"
     fake_openai.set_default()
     await asyncio.sleep(FAST.open_s + 0.05)
-    assert (await router.health())["endpoints"][0]["circuit"] == "half_open"
+    assert (await router.health()).endpoints[0].circuit == "half_open"
     assert (await chat(router))[1].endpoint == "primary"  # the probe
-    assert (await router.health())["endpoints"][0]["circuit"] == "closed"
+    assert (await router.health()).endpoints[0].circuit == "closed"
     assert sample(router.telemetry, "chatref_llm_circuit_state", {"endpoint": "primary"}) == 0
     await router.aclose()
 
@@ -223,7 +223,7 @@ async def test_failed_probe_reopens_the_circuit(fake_openai: FakeOpenAIServer,
         await chat(router)
     await asyncio.sleep(FAST.open_s + 0.05)
     await chat(router)  # probe fails, answer still comes from the secondary
-    assert (await router.health())["endpoints"][0]["circuit"] == "open"
+    assert (await router.health()).endpoints[0].circuit == "open"
     await chat(router)
     await router.aclose()
     assert len(fake_openai.requests) == 4
@@ -238,8 +238,8 @@ async def test_long_retry_after_opens_the_circuit_at_once(
     health = await router.health()
     await router.aclose()
     assert len(fake_openai.requests) == 1
-    assert health["endpoints"][0]["circuit"] == "open"
-    assert health["endpoints"][0]["cool_down_s"] > 50
+    assert health.endpoints[0].circuit == "open"
+    assert health.endpoints[0].cool_down_s > 50
 
 
 async def test_short_retry_after_ms_keeps_the_endpoint_out_only_that_long(
@@ -248,7 +248,7 @@ async def test_short_retry_after_ms_keeps_the_endpoint_out_only_that_long(
     router = two_region_router(fake_openai, secondary)
     assert (await chat(router))[1].endpoint == "secondary"
     assert (await chat(router))[1].endpoint == "secondary"  # still cooling down
-    assert (await router.health())["endpoints"][0]["circuit"] == "closed"
+    assert (await router.health()).endpoints[0].circuit == "closed"
     await asyncio.sleep(0.35)
     assert (await chat(router))[1].endpoint == "primary"
     await router.aclose()
@@ -262,7 +262,7 @@ async def test_ratelimit_reset_header_sets_the_cool_down(
     await chat(router)
     health = await router.health()
     await router.aclose()
-    assert 1.5 < health["endpoints"][0]["cool_down_s"] <= 2.0
+    assert 1.5 < health.endpoints[0].cool_down_s <= 2.0
 
 
 async def test_single_endpoint_is_retried_after_backoff(fake_openai: FakeOpenAIServer) -> None:
@@ -361,7 +361,7 @@ async def test_caller_closing_the_stream_frees_the_probe(
     first = await stream.__anext__()
     await stream.aclose()  # the user pressed stop after one token
     assert isinstance(first, ModelDelta)
-    assert (await router.health())["endpoints"][0]["circuit"] == "closed"
+    assert (await router.health()).endpoints[0].circuit == "closed"
     await router.aclose()
 
 
@@ -383,14 +383,14 @@ async def test_open_circuits_everywhere_degrade_at_once_without_waiting(
     with pytest.raises(ModelUnavailableError):
         await chat(router)  # 3 rounds of failures open both circuits
     health = await router.health()
-    assert [e["circuit"] for e in health["endpoints"]] == ["open", "open"]
+    assert [e.circuit for e in health.endpoints] == ["open", "open"]
     sent, slept_before = len(fake_openai.requests) + len(secondary.requests), len(slept)
     with pytest.raises(ModelUnavailableError):
         await chat(router)
     await router.aclose()
     assert len(fake_openai.requests) + len(secondary.requests) == sent
     assert len(slept) == slept_before, "known-down endpoints must not be waited for"
-    assert health["status"] == "unavailable"
+    assert health.status == "unavailable"
 
 
 async def test_malformed_answer_fails_over_instead_of_leaking_a_decode_error(

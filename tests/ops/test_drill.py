@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from chatref.cli import app
 from chatref.llm.router import RouterPolicy
 from chatref.ops.drill import run_failover_drill
+from chatref.ops.fakeregion import FakeRegion
 from chatref.settings import Settings
-from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
+from tests.fakes.openai_server import FakeOpenAIServer
 
 FAST = RouterPolicy(open_s=0.3, max_open_s=0.6, backoff_base_s=0.02, backoff_max_s=0.05,
                     max_wait_s=0.3, long_retry_after_s=10.0)
@@ -81,15 +82,17 @@ async def test_proxy_forwards_and_injects_faults_into_a_real_stream(
     fake_openai.answer = "alpha beta gamma delta"
     path = "/openai/deployments/d/chat/completions?api-version=2024-10-21"
     body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
-    with FakeOpenAIServer(upstream=fake_openai.url) as proxy:
-        proxy.enqueue(Behaviour(drop_after_chunks=2), Behaviour(status=503))
+    with FakeRegion(upstream=fake_openai.url) as proxy:
         async with httpx.AsyncClient(base_url=proxy.url) as client:
+            proxy.set_fault(drop_after_chunks=2)
             with pytest.raises(httpx.RemoteProtocolError):
                 async with client.stream("POST", path, json=body,
                                          headers={"api-key": "k"}) as response:
                     async for _ in response.aiter_bytes():
                         pass
+            proxy.set_fault(status=503)
             injected = await client.post(path, json=body, headers={"api-key": "k"})
+            proxy.set_fault()
             passed = await client.post(path, json={**body, "stream": False},
                                        headers={"api-key": "k"})
     assert injected.status_code == 503
@@ -100,7 +103,7 @@ async def test_proxy_forwards_and_injects_faults_into_a_real_stream(
 async def test_proxy_answers_502_when_the_upstream_is_unreachable() -> None:
     with FakeOpenAIServer() as gone:
         origin = gone.url
-    with FakeOpenAIServer(upstream=origin) as proxy:
+    with FakeRegion(upstream=origin) as proxy:
         async with httpx.AsyncClient(base_url=proxy.url) as client:
             response = await client.post(
                 "/openai/deployments/d/chat/completions?api-version=2024-10-21",

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
+
+from chatref.llm.circuit import CircuitState
 
 Role = Literal["system", "user", "assistant"]
 
@@ -45,10 +47,41 @@ class ModelDone:
     finish_reason: str  # "stop", "length", "content_filter", ...
     usage: Usage | None = None
     endpoint: str | None = None  # name of the endpoint that answered
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 ModelEvent = ModelDelta | ModelDone
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """One endpoint as /health/ready shows it; the router adds its routing state."""
+
+    name: str
+    kind: str = "paygo"
+    endpoint: str = ""
+    model: str = ""
+    auth: Literal["entra_id", "key", "none"] = "none"
+    priority: int = 1
+    weight: float = 1.0
+    circuit: CircuitState = "closed"
+    usable: bool = True
+    cool_down_s: float = 0.0
+    consecutive_failures: int = 0
+    config_error: str | None = None
+    last_error: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    """A chat model's state. ``ready`` is False only when no endpoint is correctly configured;
+    ``status`` is ``ok`` (every endpoint usable), ``degraded`` (some out) or ``unavailable``
+    (all out: chats are answered extractively until one comes back)."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    ready: bool
+    endpoints: list[EndpointHealth]
+    problems: list[str] = field(default_factory=list)
 
 
 class ChatModel(Protocol):
@@ -69,8 +102,8 @@ class ChatModel(Protocol):
         """The whole answer at once (used for query rewriting)."""
         ...
 
-    async def health(self) -> dict[str, Any]:
-        """A JSON-able description of the model's state, for /health/ready."""
+    async def health(self) -> ModelHealth:
+        """The model's state, for /health/ready and the failover drill."""
         ...
 
     async def aclose(self) -> None: ...

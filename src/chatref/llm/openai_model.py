@@ -31,7 +31,15 @@ from chatref.errors import (
     ModelError,
     ModelStreamInterruptedError,
 )
-from chatref.llm.base import ChatMessage, ModelDelta, ModelDone, ModelEvent, Usage
+from chatref.llm.base import (
+    ChatMessage,
+    EndpointHealth,
+    ModelDelta,
+    ModelDone,
+    ModelEvent,
+    ModelHealth,
+    Usage,
+)
 from chatref.llm.config import DEFAULT_API_VERSION, EndpointConfig
 from chatref.llm.retry_hints import cool_down_from_headers
 from chatref.telemetry import Telemetry
@@ -229,10 +237,11 @@ class OpenAIChatModel:
         self._token_provider.refresh()
         return True
 
-    async def health(self) -> dict[str, Any]:
-        return {"name": self._name, "kind": self.kind, "endpoint": self.endpoint_url,
-                "model": self._model,
-                "auth": "entra_id" if self._token_provider is not None else "key"}
+    async def health(self) -> ModelHealth:
+        endpoint = EndpointHealth(
+            name=self._name, kind=self.kind, endpoint=self.endpoint_url, model=self._model,
+            auth="entra_id" if self._token_provider is not None else "key")
+        return ModelHealth(status="ok", ready=True, endpoints=[endpoint])
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -33,7 +33,6 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from chatref.errors import (
     ContentFilteredError,
@@ -42,7 +41,14 @@ from chatref.errors import (
     ModelStreamInterruptedError,
     ModelUnavailableError,
 )
-from chatref.llm.base import ChatMessage, ChatModel, ModelDelta, ModelEvent
+from chatref.llm.base import (
+    ChatMessage,
+    ChatModel,
+    EndpointHealth,
+    ModelDelta,
+    ModelEvent,
+    ModelHealth,
+)
 from chatref.llm.circuit import CircuitBreaker, CircuitState, Clock, RetryBudget, backoff_s
 from chatref.telemetry import Telemetry
 
@@ -313,33 +319,26 @@ class ModelRouter:
                 parts.append(event.text)
         return "".join(parts)
 
-    async def health(self) -> dict[str, Any]:
-        """Per-endpoint circuit state and configuration problems, for /health/ready.
-
-        ``ready`` is False only when no endpoint is correctly configured; ``status`` is ``ok``
-        (every endpoint usable), ``degraded`` (some out) or ``unavailable`` (all out: chats are
-        answered extractively until one comes back).
-        """
+    async def health(self) -> ModelHealth:
+        """Per-endpoint circuit state and configuration problems (see ``ModelHealth``)."""
         now = self._clock()
-        described = []
+        described: list[EndpointHealth] = []
         for e in self._endpoints:
-            info = await e.spec.model.health()
-            described.append({
-                **info, "name": e.name, "kind": e.spec.kind, "priority": e.spec.priority,
-                "weight": e.spec.weight, "circuit": e.breaker.state,
-                "usable": self._usable(e),
-                "cool_down_s": round(max(0.0, e.cool_down_until - now,
-                                         e.breaker.seconds_until_available()), 3),
-                "consecutive_failures": e.breaker.consecutive_failures,
-                "config_error": e.config_error, "last_error": e.last_error,
-                "outcomes": dict(e.counts),
-            })
-        usable = sum(1 for d in described if d["usable"])
-        status = "ok" if usable == len(described) else "degraded" if usable else "unavailable"
-        problems = [f"{d['name']}: configuration error: {d['config_error']}"
-                    for d in described if d["config_error"]]
-        return {"status": status, "ready": any(d["config_error"] is None for d in described),
-                "problems": problems, "endpoints": described}
+            for own in (await e.spec.model.health()).endpoints:
+                described.append(replace(
+                    own, name=e.name, kind=e.spec.kind, priority=e.spec.priority,
+                    weight=e.spec.weight, circuit=e.breaker.state, usable=self._usable(e),
+                    cool_down_s=round(max(0.0, e.cool_down_until - now,
+                                          e.breaker.seconds_until_available()), 3),
+                    consecutive_failures=e.breaker.consecutive_failures,
+                    config_error=e.config_error, last_error=e.last_error,
+                    outcomes=dict(e.counts)))
+        usable = sum(1 for d in described if d.usable)
+        return ModelHealth(
+            status="ok" if usable == len(described) else "degraded" if usable else "unavailable",
+            ready=any(d.config_error is None for d in described), endpoints=described,
+            problems=[f"{d.name}: configuration error: {d.config_error}"
+                      for d in described if d.config_error])
 
     async def aclose(self) -> None:
         for e in self._endpoints:

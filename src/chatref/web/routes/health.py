@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
@@ -55,7 +56,7 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
         try:
             state = await services.model.health()
             checks["model"] = Check(ok=True, detail={"mode": "model", "name": services.model.name,
-                                                     "state": state})
+                                                     "state": asdict(state)})
         except Exception as exc:
             log.warning("model health check failed: %s", exc)
             checks["model"] = Check(ok=True, detail={"mode": "model", "error": _describe(exc)})
