@@ -29,7 +29,10 @@ def test_cli_drill_with_fake_regions_passes_and_prints_json() -> None:
     assert [s["name"] for s in report["scenarios"]] == SCENARIOS
     down = report["scenarios"][0]
     assert down["answered_by"] == {"secondary-paygo": 6}
-    assert down["requests_received"]["primary-ptu"] == 3
+    # The circuit opens after 3 failures; under load a first-token timeout (0.5 s) can fire
+    # before the request reaches the fake, so the fake may have seen fewer than 3.
+    assert 1 <= down["requests_received"]["primary-ptu"] <= 3
+    assert down["circuits"]["primary-ptu"] == "open"
 
 
 async def test_drill_through_proxies_sends_real_traffic_to_configured_endpoints(
