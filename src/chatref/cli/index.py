@@ -236,4 +236,7 @@ def register(app: typer.Typer) -> None:
     """Add ingest, search and eval to the main app."""
     app.command("ingest")(ingest)
     app.command("search")(search)
+    from chatref.cli.eval_answers import answers
+
+    eval_app.command("answers")(answers)
     app.add_typer(eval_app, name="eval")
