@@ -4,8 +4,9 @@ once, and a daily token budget (the production guide's cost control, at the user
 ``UsageLimits`` is the seam: ``InProcessUsageLimits`` keeps its counters in this process with
 the maintained ``limits`` library (a moving window for the per-minute limits, a fixed window
 keyed by the UTC date for tokens). With N instances behind a load balancer each counts alone,
-so a user can get up to N times a limit until a shared backend (Azure Table Storage, the
-shared-store issue) implements the same Protocol; docs/security.md says so. Example::
+so a user can get up to N times a limit. With Table Storage configured, the daily token budget is
+counted once for all instances (``store.shared_usage.SharedBudgetUsageLimits``); the per-minute
+limits and stream slots stay per instance, which that module's docstring explains. Example::
 
     usage = InProcessUsageLimits(per_minute=20, max_streams=3, daily_tokens=200_000)
     async with usage.stream(user_id):                   # at most max_streams at once

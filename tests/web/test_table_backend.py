@@ -3,6 +3,7 @@ Settings, the API pages with the store's cursors, and no local conversation data
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 from chatref.store.table_store import TableConversationStore
 from chatref.web.app import create_app
 from tests.fakes.azurite import ACCOUNT_KEY, Azurite, azurite, start_azurite  # noqa: F401
+from tests.fakes.identity_provider import IdentityProvider, identity_provider, token_mode  # noqa: F401
+from tests.fakes.openai_server import FakeOpenAIServer
 
-from .conftest import chat
+from .conftest import chat, parse_sse, serve
 
 
 @pytest.fixture
@@ -83,3 +86,30 @@ async def test_readiness_fails_naming_the_table_when_storage_is_gone(
     assert store["detail"]["error"]
     assert ACCOUNT_KEY not in ready.text and "AccountKey" not in ready.text
     assert ready.json()["checks"]["index"]["ok"] is True
+
+
+async def test_the_daily_token_budget_is_shared_by_instances(
+    with_model: FakeOpenAIServer, token_mode: IdentityProvider,  # noqa: F811
+    indexed: Path, azurite: Azurite, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_TABLE_ENDPOINT", azurite.table_url)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.setenv("CHATREF_CONVERSATIONS_TABLE", azurite.unique_name("quota"))
+    monkeypatch.setenv("CHATREF_DAILY_TOKEN_QUOTA", "50")
+    alice = {"Authorization": f"Bearer {token_mode.issue('alice')}"}
+    body = {"messages": [{"role": "user", "content": "Backups?"}]}
+    with serve(create_app()) as a, serve(create_app()) as b:
+        async with httpx.AsyncClient(timeout=60) as http:
+            first = await http.post(f"{a.url}/api/chat", headers=alice, json=body)
+            assert first.status_code == 200
+            assert dict(parse_sse(first.text))["done"]["usage"]["total_tokens"] > 50
+            for _ in range(50):  # the charge is recorded as the turn ends, on instance A
+                refused = await http.post(f"{b.url}/api/chat", headers=alice, json=body)
+                if refused.status_code == 429:
+                    break
+                await asyncio.sleep(0.05)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["message"].startswith("daily_token_quota:")
+            bob = {"Authorization": f"Bearer {token_mode.issue('bob')}"}
+            assert (await http.post(f"{b.url}/api/chat", headers=bob, json=body)).status_code \
+                == 200

@@ -9,6 +9,7 @@ one partition query and a turn is one entity-group transaction. Row kinds, by Ro
 ``m_{conv}_{seq:06d}``       a message, in conversation order; body parts inline, feedback
 ``p_{message}_{n:04d}``      overflow body parts of a message too large for one entity
 ``i_{message}``              message id -> conversation and seq (feedback finds its message)
+``q_{yyyy-mm-dd}``           tokens the user spent that UTC day (the shared daily budget)
 ===========================  =================================================================
 
 A message is visible once ``seq <= MessageCount`` of its conversation: the conversation entity is
@@ -115,6 +116,10 @@ def part_prefix(message_id: str) -> str:
 
 def index_key(message_id: str) -> str:
     return f"i_{message_id}"
+
+
+def budget_key(day: str) -> str:
+    return f"q_{day}"
 
 
 LIST_PREFIX = "l_"

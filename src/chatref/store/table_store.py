@@ -520,6 +520,41 @@ class TableConversationStore:
         raise StoreError(f"conversation table {self._table!r}: message {message_id} changed "
                          f"{CONFLICT_RETRIES} times while rating; try again")
 
+    # --- the shared daily token budget (store/shared_usage.py's TokenLedger) ----------------
+
+    async def tokens_used(self, user_id: str, day: str) -> int:
+        try:
+            entity = await self._get(te.user_key(user_id), te.budget_key(day), "read budget")
+        except _Missing:
+            return 0
+        return int(entity["Tokens"])
+
+    async def add_tokens(self, user_id: str, day: str, tokens: int) -> int:
+        partition, row = te.user_key(user_id), te.budget_key(day)
+        for _attempt in range(CONFLICT_RETRIES):
+            try:
+                entity = await self._get(partition, row, "read budget")
+            except _Missing:
+                try:
+                    with _sdk_errors(self._table, "start budget"):
+                        await self._client.create_entity(
+                            {"PartitionKey": partition, "RowKey": row, "Tokens": tokens})
+                    return tokens
+                except _Exists:
+                    continue  # another instance started the day first: add to theirs
+            total = int(entity["Tokens"]) + tokens
+            try:
+                with _sdk_errors(self._table, "add to budget"):
+                    await self._client.update_entity(
+                        {"PartitionKey": partition, "RowKey": row, "Tokens": total},
+                        mode=UpdateMode.REPLACE, etag=str(entity["__etag"]),
+                        match_condition=MatchConditions.IfNotModified)
+                return total
+            except (_Stale, _Missing):
+                continue
+        raise StoreError(f"conversation table {self._table!r}: the token budget of a user "
+                         f"changed {CONFLICT_RETRIES} times while adding; not counted")
+
     # --- health and lifecycle ---------------------------------------------------------------
 
     async def check_writable(self) -> None:

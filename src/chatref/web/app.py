@@ -28,9 +28,10 @@ from chatref.app import build_chat_services
 from chatref.chat.service import TurnObserver
 from chatref.identity.config import IdentityConfig, split_list
 from chatref.identity.tokens import TokenValidator
-from chatref.quota import InProcessUsageLimits
+from chatref.quota import InProcessUsageLimits, UsageLimits
 from chatref.retention import retention_loop
 from chatref.settings import Settings
+from chatref.store.shared_usage import SharedBudgetUsageLimits, TokenLedger
 from chatref.telemetry import Telemetry
 from chatref.web.auth import AuthMiddleware
 from chatref.web.errors import install_error_handlers
@@ -67,10 +68,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assert identity.openid_config_url and identity.tenant_id  # noqa: S101 - from_settings
         validator = TokenValidator(openid_config_url=identity.openid_config_url,
                                    tenant_id=identity.tenant_id, audiences=identity.audiences)
-    usage = None if identity.mode == "local" else InProcessUsageLimits(
-        per_minute=resolved.chatref_rate_limit_per_minute,
-        max_streams=resolved.chatref_max_concurrent_streams,
-        daily_tokens=resolved.chatref_daily_token_quota)
+    usage: UsageLimits | None = None
+    shared_budget: SharedBudgetUsageLimits | None = None
+    if identity.mode != "local":
+        daily = resolved.chatref_daily_token_quota
+        # With Table Storage the daily token budget is counted across instances (the store is
+        # its ledger); per-minute limits and stream slots stay per instance (store/shared_usage.py).
+        shared = bool(daily and resolved.azure_storage_table_endpoint)
+        usage = InProcessUsageLimits(
+            per_minute=resolved.chatref_rate_limit_per_minute,
+            max_streams=resolved.chatref_max_concurrent_streams,
+            daily_tokens=None if shared else daily)
+        if shared and daily:
+            usage = shared_budget = SharedBudgetUsageLimits(usage, daily_tokens=daily)
     charger = TokenCharger(usage) if usage is not None else None
 
     @asynccontextmanager
@@ -95,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             retention_task = asyncio.create_task(
                 retention_loop(services.store, days=resolved.chatref_retention_days))
         app.state.services = services
+        if shared_budget is not None and isinstance(services.store, TokenLedger):
+            shared_budget.bind(services.store)
         # Everything built so far lives as long as the process: move it out of the collector's
         # sight, so full collections under load walk only per-request objects (shorter pauses).
         gc.collect()
