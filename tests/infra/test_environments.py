@@ -328,3 +328,31 @@ def test_dev_has_no_heavy_edge() -> None:
     for name in ("application_gateway", "firewall", "bastion", "route_table", "flow_logs"):
         assert name not in calls, name
     assert local_value(DEV, "basic")["forwarded_host_header"] is None
+
+
+def test_prod_scheduled_sync_job(prod: dict[str, dict[str, Any]]) -> None:
+    """Issue 10: the app's image on a cron schedule, `chatref ingest <container URL> --prune`."""
+    job = prod["sync_job"]
+    assert job["subnet_id"] == "${module.network.jobs_subnet_id}"
+    assert job["container_image"] == "${var.container_image}"  # the web app's image
+    assert job["identity_id"] == "${module.sync_identity.id}"
+    roles = {key: body["role"] for key, body in prod["sync_identity"]["role_assignments"].items()
+             if not key.startswith("__")}
+    assert roles["documents"] == '"Storage Blob Data Reader"'
+    assert roles["search"] == '"Search Index Data Contributor"'
+    module = load_module_dir(MODULES / "sync_job")
+    env = module.resources[("azurerm_container_app_environment", "this")].body
+    assert env["internal_load_balancer_enabled"] is True
+    assert env["infrastructure_subnet_id"] == "${var.subnet_id}"
+    sync = module.resources[("azurerm_container_app_job", "sync")].body
+    assert sync["schedule_trigger_config"][0]["cron_expression"] == "${var.cron_expression}"
+    container = sync["template"][0]["container"][0]
+    assert container["command"] == ['"chatref"']
+    assert container["args"] == ['"ingest"', "${local.source_url}", '"--prune"']
+    names = {k for k in module.locals["settings"][0] if not k.startswith("__")}
+    assert {"AZURE_SEARCH_ENDPOINT", "AZURE_SEARCH_INDEX", "AZURE_STORAGE_BLOB_ENDPOINT",
+            "AZURE_STORAGE_CONTAINER", "AZURE_CLIENT_ID"} <= names
+    # every name the job sets is one of the app's contract names
+    app = load_module_dir(MODULES / "app_service")
+    contract = {k for k in app.locals["contract_settings"][0] if not k.startswith("__")}
+    assert names <= contract

@@ -276,6 +276,46 @@ module "app_service" {
   appinsights_connection_string_secret_uri = module.key_vault.secret_uris["appinsights-connection-string"]
 }
 
+# ------------------------------------------------------------------ the scheduled document sync
+
+# Its own identity: it writes the index, which the web app only reads.
+module "sync_identity" {
+  source              = "../../modules/identity"
+  name                = "${local.stem}-sync-id"
+  location            = var.location
+  resource_group_name = module.resource_group.name
+  tags                = local.tags
+  role_assignments = {
+    documents    = { scope = "${module.storage.id}/blobServices/default/containers/${module.storage.documents_container_name}", role = "Storage Blob Data Reader" }
+    search       = { scope = module.search.id, role = "Search Index Data Contributor" }
+    embeddings   = { scope = module.openai.account_ids["primary"], role = "Cognitive Services OpenAI User" }
+    registry     = { scope = module.container_registry.id, role = "AcrPull" }
+    key-vault    = { scope = module.key_vault.id, role = "Key Vault Secrets User" }
+    app-insights = { scope = module.monitoring.application_insights_id, role = "Monitoring Metrics Publisher" }
+  }
+}
+
+module "sync_job" {
+  source                                   = "../../modules/sync_job"
+  name                                     = local.stem
+  location                                 = var.location
+  resource_group_name                      = module.resource_group.name
+  tags                                     = local.tags
+  subnet_id                                = module.network.jobs_subnet_id
+  log_analytics_workspace_id               = module.monitoring.log_analytics_workspace_id
+  identity_id                              = module.sync_identity.id
+  identity_client_id                       = module.sync_identity.client_id
+  cron_expression                          = var.sync_cron_expression
+  container_registry_login_server          = module.container_registry.login_server
+  container_image                          = var.container_image
+  search_endpoint                          = module.search.endpoint
+  storage_blob_endpoint                    = module.storage.primary_blob_endpoint
+  storage_container                        = module.storage.documents_container_name
+  openai_endpoint                          = module.openai.primary_endpoint
+  openai_embedding_deployment              = module.openai.embedding_deployment_name
+  appinsights_connection_string_secret_uri = module.key_vault.secret_uris["appinsights-connection-string"]
+}
+
 # ------------------------------------------------------------------ private endpoints
 
 locals {

@@ -122,6 +122,12 @@ variable "container_image" {
   default     = "chatref:latest"
 }
 
+variable "sync_cron_expression" {
+  type        = string
+  description = "When the document sync job runs (cron, UTC)."
+  default     = "15 * * * *"
+}
+
 variable "monthly_budget_amount" {
   type        = number
   description = "Monthly budget of the resource group."
