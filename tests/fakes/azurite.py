@@ -131,10 +131,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def start_azurite(location: Path, services: tuple[str, ...] = ("blob", "table")) -> Iterator[
-    Azurite
-]:
-    """Run Azurite's ``services`` with their data under ``location``; stop them on exit."""
+def start_azurite(
+    location: Path, services: tuple[str, ...] = ("blob", "table"), *,
+    tls: tuple[Path, Path] | None = None, oauth: bool = False,
+) -> Iterator[Azurite]:
+    """Run Azurite's ``services`` with their data under ``location``; stop them on exit.
+
+    ``tls`` (a certificate and its key, PEM) serves HTTPS; ``oauth`` also accepts Entra ID bearer
+    tokens (Azurite's "basic" check: issuer, audience and lifetime, no signature; HTTPS only).
+    """
+    extra: list[str] = []
+    if tls:
+        extra += ["--cert", str(tls[0]), "--key", str(tls[1])]
+    if oauth:
+        extra += ["--oauth", "basic"]
     location.mkdir(parents=True, exist_ok=True)
     ports: dict[str, int] = {}
     processes: list[subprocess.Popen[bytes]] = []
@@ -147,7 +157,7 @@ def start_azurite(location: Path, services: tuple[str, ...] = ("blob", "table"))
                 [
                     str(_binary(service)), "--silent", "--disableTelemetry",
                     "--location", str(location / service),
-                    f"--{service}Host", "127.0.0.1", f"--{service}Port", "0",
+                    f"--{service}Host", "127.0.0.1", f"--{service}Port", "0", *extra,
                 ],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={k: v for k, v in os.environ.items() if k != "AZURITE_ACCOUNTS"},
@@ -160,7 +170,8 @@ def start_azurite(location: Path, services: tuple[str, ...] = ("blob", "table"))
 
         def url(service: str) -> str:
             port = ports.get(service)
-            return f"http://127.0.0.1:{port}/{ACCOUNT_NAME}" if port else ""
+            scheme = "https" if tls else "http"
+            return f"{scheme}://127.0.0.1:{port}/{ACCOUNT_NAME}" if port else ""
 
         yield Azurite(url("blob"), url("table"), location, processes)
 
