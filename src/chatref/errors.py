@@ -16,6 +16,7 @@ on. The hierarchy::
     ├── RateLimitedError            a per-user limit was reached (-> 429, retry_after_s)
     ├── IdentityProviderError       the token signing keys cannot be fetched (-> 503)
     ├── StoreError                  the conversation store failed
+    ├── SourceError                 a document source (Blob container) cannot be listed or read
     └── ModelError                  the chat model failed
         ├── ContentFilteredError    the model's content filter refused (shown politely)
         └── ModelUnavailableError   no endpoint could answer
@@ -83,6 +84,11 @@ class EmbedderMismatchError(IndexError_):
 class StoreError(ChatrefError):
     status_code = 503
     code = "store_unavailable"
+
+
+class SourceError(ChatrefError):
+    status_code = 502
+    code = "source_unavailable"
 
 
 class ModelError(ChatrefError):

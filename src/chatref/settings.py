@@ -104,14 +104,6 @@ class Settings(BaseSettings):
     chatref_history_token_budget: int = Field(default=3000, ge=0)
     chatref_max_answer_tokens: int = Field(default=800, ge=1)
 
-    def unimplemented_backends(self) -> list[str]:
-        """Contract variables that are set but have no backend in this release (Terraform sets
-        them for the Blob document source)."""
-        names = {
-            "AZURE_STORAGE_BLOB_ENDPOINT": self.azure_storage_blob_endpoint,
-        }
-        return [name for name, value in names.items() if value]
-
     @property
     def index_path(self) -> Path:
         return self.chatref_data_dir / "index.sqlite"

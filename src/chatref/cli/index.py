@@ -19,9 +19,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from chatref.app import build_services
+from chatref.app import Services, build_services
 from chatref.ingest.limits import FileLimits
 from chatref.ingest.pipeline import IngestReport, ingest_paths, ingest_texts
+from chatref.ingest.pipeline import Progress as ProgressCallback
 from chatref.retrieval.evaluation import EvalResult, evaluate, load_beir
 from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT
 from chatref.retrieval.retriever import SEARCH_MODES, Retriever
@@ -54,7 +55,10 @@ def _report_table(report: IngestReport) -> Table:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files, folders (recursive) and Blob container URLs "
+        "(https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX/) "
+        "[default: $AZURE_STORAGE_BLOB_ENDPOINT/$AZURE_STORAGE_CONTAINER].")] = None,
     index: IndexOption = None,
     prune: Annotated[
         bool, typer.Option("--prune", help="Remove documents that vanished from PATHS.")
@@ -68,7 +72,7 @@ def ingest(
         "--file-timeout-s", min=0.1, help="Stop parsing a file after this long.")] = 60.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Index .md .txt .html .pdf .docx files; unchanged files are skipped.
+    """Index .md .txt .html .pdf .docx files and blobs; unchanged ones are skipped.
 
     Each file is parsed within limits (size, time, and .docx/.pdf paragraph, page and
     decompressed-size counts); a file over one is reported and the rest is indexed.
@@ -76,6 +80,18 @@ def ingest(
     """
     settings = Settings()
     console = Console(stderr=True)
+    urls = [p for p in paths or [] if p.startswith(("https://", "http://"))]
+    files = [Path(p) for p in paths or [] if p not in urls]
+    if not paths:
+        from chatref.ingest.blob_source import configured_container_url
+
+        configured = configured_container_url(settings)
+        if configured is None:
+            raise typer.BadParameter("give files, folders or container URLs, or set "
+                                     "AZURE_STORAGE_BLOB_ENDPOINT and AZURE_STORAGE_CONTAINER",
+                                     param_hint="PATHS")
+        urls = [configured]
+    limits = FileLimits(max_file_mb=max_file_mb, timeout_s=file_timeout_s)
 
     async def run() -> IngestReport:
         services = build_services(settings, index_path=index)
@@ -86,11 +102,18 @@ def ingest(
                 def step(done: int, total: int, current: str) -> None:
                     bar.update(task, completed=done, total=total, current=current[-60:])
 
-                return await ingest_paths(
-                    paths, services.index, services.embedder, prune=prune,
-                    progress=None if as_json else step, follow_symlinks=follow_symlinks,
-                    limits=FileLimits(max_file_mb=max_file_mb, timeout_s=file_timeout_s),
-                )
+                report = IngestReport()
+                if files:
+                    report = await ingest_paths(
+                        files, services.index, services.embedder, prune=prune,
+                        progress=None if as_json else step, follow_symlinks=follow_symlinks,
+                        limits=limits,
+                    )
+                for url in urls:
+                    report = report.merged(await _ingest_container(
+                        url, settings, services, prune=prune, limits=limits,
+                        progress=None if as_json else step))
+                return report
         finally:
             await services.aclose()
 
@@ -107,6 +130,20 @@ def ingest(
         out.print(_report_table(report))
     if report.failures:
         raise typer.Exit(1)
+
+
+async def _ingest_container(url: str, settings: Settings, services: Services, *, prune: bool,
+                            limits: FileLimits, progress: ProgressCallback | None
+                            ) -> IngestReport:
+    from chatref.ingest.blob_source import open_blob_source
+    from chatref.ingest.sources import ingest_source
+
+    source = open_blob_source(url, settings)
+    try:
+        return await ingest_source(source, services.index, services.embedder, prune=prune,
+                                   limits=limits, progress=progress)
+    finally:
+        await source.aclose()
 
 
 def search(

@@ -61,6 +61,10 @@ class IngestReport:
     def chunks_written(self) -> int:
         return sum(o.chunks for o in self.outcomes if o.status in ("added", "updated"))
 
+    def merged(self, other: IngestReport) -> IngestReport:
+        """Both reports' outcomes in one (an ingest of folders and containers together)."""
+        return IngestReport(self.outcomes + other.outcomes, self.elapsed_s + other.elapsed_s)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "counts": self.counts,

@@ -85,11 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for name in resolved.unimplemented_backends():
-            logger.warning(
-                "%s is set, but this release has no backend for it yet: chatref keeps using "
-                "its local index and database under %s", name, resolved.chatref_data_dir,
-            )
         telemetry = Telemetry.from_settings(resolved)  # + Application Insights when configured
         chat_metrics = ChatMetrics(telemetry)
         try:

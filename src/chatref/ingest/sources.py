@@ -1,0 +1,145 @@
+"""Document sources other than local folders: the ``DocumentSource`` seam and its ingest loop.
+
+A source lists its documents with a cheap version string each (a blob's Content-MD5, else its
+ETag) and reads one document's bytes on demand. Ingestion compares the version with the content
+hash the index holds, so an unchanged document is neither downloaded nor parsed; a changed one
+goes through the same parsers, chunker and index writes as a file (pipeline.py). The identity
+and citation of a document is its URL. Blob Storage (ingest/blob_source.py) is the one source so
+far.
+
+>>> source = await open_blob_source("https://acct.blob.core.windows.net/docs/guides/", settings)
+>>> report = await ingest_source(source, index, embedder, prune=True)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from chatref.errors import ChatrefError, DocumentError
+from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
+from chatref.ingest.parsers import SUPPORTED_SUFFIXES
+from chatref.ingest.pipeline import (
+    FileOutcome,
+    IngestReport,
+    Progress,
+    _finish,
+    _store,
+    document_id,
+)
+from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
+from chatref.retrieval.types import DocumentRecord, DocumentWriter, Embedder
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One document a source lists."""
+
+    url: str  # identity and citation
+    name: str  # its name within the source, for the parser (suffix) and messages
+    version: str  # changes whenever the bytes do: "md5:<hex>" or "etag:<etag>"
+    size: int = 0
+
+
+class DocumentSource(Protocol):
+    """Where documents come from when they are not local files."""
+
+    @property
+    def url(self) -> str:
+        """The scope listed (container URL and prefix): documents under it can be pruned."""
+        ...
+
+    async def list_items(self) -> list[SourceItem]: ...
+
+    async def read(self, item: SourceItem) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _unsupported(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() not in SUPPORTED_SUFFIXES
+
+
+async def ingest_source(
+    source: DocumentSource,
+    index: DocumentWriter,
+    embedder: Embedder,
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+    max_chars: int = 1200,
+    overlap_chars: int = 200,
+    limits: FileLimits = DEFAULT_LIMITS,
+    parse_workers: int | None = None,
+) -> IngestReport:
+    """Index the supported documents of ``source``, incrementally; one bad document is reported
+    by URL and skipped. With ``prune``, indexed documents under ``source.url`` that the source no
+    longer lists are removed. Documents are parsed by the same worker pool and within the same
+    limits as files (pipeline.py); a changed one is downloaded when its parse is due.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    try:
+        items = [item for item in await source.list_items() if not _unsupported(item.name)]
+    except ChatrefError as exc:
+        report.outcomes.append(FileOutcome(source.url, "failed", reason=exc.message))
+        return await _finish(report, index, started)
+    known = await index.known_documents()
+    loop = asyncio.get_running_loop()
+
+    def prepare(item: SourceItem) -> ParseJob | FileOutcome:  # in the pool's dispatcher thread
+        if known.get(item.url) == item.version:
+            return FileOutcome(item.url, "unchanged")
+        if item.size > limits.max_file_bytes:
+            return FileOutcome(item.url, "failed", reason=over(
+                "in size", item.size / MB, limits.max_file_mb, " MB"))
+        try:
+            data = asyncio.run_coroutine_threadsafe(source.read(item), loop).result()
+        except DocumentError as exc:
+            return FileOutcome(item.url, "failed", reason=exc.reason)
+        except ChatrefError as exc:
+            return FileOutcome(item.url, "failed", reason=exc.message)
+        return ParseJob(item.name, data)
+
+    pool: ParsePool[SourceItem] = ParsePool(
+        limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
+        overlap_chars=overlap_chars,
+    )
+    with pool:
+        results = pool.run(items, prepare)
+        done = 0
+        while (pair := await asyncio.to_thread(next, results, None)) is not None:
+            item, result = pair
+            if progress:
+                progress(done, len(items), item.url)
+            done += 1
+            report.outcomes.append(await _outcome(index, embedder, item, result, known))
+    if prune:
+        report.outcomes.extend(await _prune(index, source.url, {i.url for i in items}, known))
+    if progress:
+        progress(len(items), len(items), "")
+    return await _finish(report, index, started)
+
+
+async def _outcome(index: DocumentWriter, embedder: Embedder, item: SourceItem, result: object,
+                   known: dict[str, str]) -> FileOutcome:
+    if isinstance(result, FileOutcome):
+        return result
+    if not isinstance(result, Parsed):
+        reason = getattr(result, "reason", str(result))
+        return FileOutcome(item.url, "failed", reason=reason)
+    record = DocumentRecord(doc_id=document_id(item.url), path=item.url, source=item.url,
+                            title=result.title, content_hash=item.version)
+    return await _store(index, embedder, record, result.chunks, known)
+
+
+async def _prune(index: DocumentWriter, scope: str, present: set[str],
+                 known: dict[str, str]) -> Sequence[FileOutcome]:
+    vanished = [url for url in known if url.startswith(scope) and url not in present]
+    if vanished:
+        await index.delete_documents(vanished)
+    return [FileOutcome(url, "removed") for url in vanished]
