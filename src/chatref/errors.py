@@ -8,6 +8,7 @@ on. The hierarchy::
     ├── ConfigurationError          settings that cannot work (bad JSON, missing deployment, ...)
     ├── InputError                  a request or argument that is wrong (-> HTTP 4xx)
     │   ├── NotFoundError           an unknown conversation, message or file (-> 404)
+    │   ├── ConflictError           valid, but not in this state (rating a question) (-> 409)
     │   └── DocumentError           one document that cannot be read (path + reason)
     ├── IndexError_                 the search index cannot be used
     │   └── EmbedderMismatchError   the index was built by another embedder
@@ -51,6 +52,11 @@ class InputError(ChatrefError):
 class NotFoundError(InputError):
     status_code = 404
     code = "not_found"
+
+
+class ConflictError(InputError):
+    status_code = 409
+    code = "conflict"
 
 
 class DocumentError(InputError):

@@ -39,7 +39,7 @@ async def test_feedback_on_an_answer_is_stored_and_replaced(client: httpx.AsyncC
     assert detail["messages"][0]["feedback"] is None
     question_id = events[0][1]["user_message_id"]
     refused = await client.put(f"/api/messages/{question_id}/feedback", json={"rating": "up"})
-    assert refused.status_code == 400 and "rate answers only" in refused.text
+    assert refused.status_code == 409 and "rate answers only" in refused.text
 
 
 async def test_health_probes(client: httpx.AsyncClient) -> None:

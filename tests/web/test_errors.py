@@ -20,7 +20,7 @@ def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         ("{not json", 400, "not valid JSON"),
         ("[]", 400, "Input should be a valid dictionary"),
         ("{}", 400, "messages: Field required"),
-        ('{"messages": []}', 400, "at least one message is required"),
+        ('{"messages": []}', 400, "messages: List should have at least 1 item"),
         ('{"messages": [{"role": "user"}]}', 400, "messages[0].content: Field required"),
         ('{"messages": [{"role": "wizard", "content": "x"}]}', 400, "messages[0].role"),
         ('{"messages": [{"role": "user", "content": 42}]}', 400, "messages[0].content"),
@@ -53,7 +53,7 @@ async def test_bad_input_is_a_4xx_json_error_naming_the_problem(
         ("PUT", "/api/messages/nope/feedback", {"rating": "meh"}, 400, "rating"),
         ("GET", "/api/conversations?limit=0", None, 400, "limit"),
         ("GET", "/api/nowhere", None, 404, "no such endpoint: GET /api/nowhere"),
-        ("POST", "/v1/chat/completions", {"messages": []}, 400, "at least one message"),
+        ("POST", "/v1/chat/completions", {"messages": []}, 400, "at least 1 item"),
         ("POST", "/v1/chat/completions", {"model": "x"}, 400, "messages: Field required"),
     ],
 )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from chatref import sqlitedb
-from chatref.errors import InputError, NotFoundError, StoreError
+from chatref.errors import ConflictError, InputError, NotFoundError, StoreError
 from chatref.store.migrations import MIGRATIONS
 from chatref.store.types import (
     Conversation,
@@ -367,7 +367,7 @@ class SqliteConversationStore:
             if row is None:
                 raise NotFoundError(f"message {message_id!r} does not exist")
             if row[0] != "assistant":
-                raise InputError(f"message {message_id!r} is a question; rate answers only")
+                raise ConflictError(f"message {message_id!r} is a question; rate answers only")
             now = time.time()
             conn.execute(
                 "INSERT INTO feedback (message_id, rating, comment, created_at) VALUES (?, ?, ?, ?)"

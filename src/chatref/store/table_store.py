@@ -29,7 +29,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from chatref.errors import ConfigurationError, InputError, NotFoundError, StoreError
+from chatref.errors import ConfigurationError, ConflictError, InputError, NotFoundError, StoreError
 from chatref.store import table_entities as te
 from chatref.store.types import (
     Conversation,
@@ -496,7 +496,7 @@ class TableConversationStore:
         if int(index["Seq"]) > int(conversation["MessageCount"]):
             raise missing  # its turn never committed
         if index["Role"] != "assistant":
-            raise InputError(f"message {message_id!r} is a question; rate answers only")
+            raise ConflictError(f"message {message_id!r} is a question; rate answers only")
         row = te.message_key(conversation_id, int(index["Seq"]))
         for _attempt in range(CONFLICT_RETRIES):
             try:

@@ -37,6 +37,7 @@ from chatref.web.auth import AuthMiddleware
 from chatref.web.errors import install_error_handlers
 from chatref.web.limits import BodySizeLimit, max_body_bytes
 from chatref.web.metrics import ChatMetrics
+from chatref.web.openapi import install_openapi
 from chatref.web.ratelimit import ChatLimitMiddleware, TokenCharger, chain
 from chatref.web.routes import chat, conversations, health, me, openai_compat
 from chatref.web.security import SecurityMiddleware
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     if usage is not None:  # innermost: it reads the principal and the size-capped body
         app.add_middleware(ChatLimitMiddleware, usage=usage)
     app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(resolved))

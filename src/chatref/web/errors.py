@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from chatref.errors import ChatrefError
 
@@ -41,6 +42,17 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "the request is not valid"
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the routes at this path answer (Starlette's own 405 names only the first
+    matching route's, and /api/conversations/{id} is three routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ChatrefError)
     async def chatref_error(request: Request, exc: ChatrefError) -> JSONResponse:
@@ -59,7 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint: {request.method} {request.url.path}"
-        return error_response(exc.status_code, code, message)
+        response = error_response(exc.status_code, code, message)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: Allow lists every method of the resource
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

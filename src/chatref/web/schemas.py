@@ -36,6 +36,7 @@ class ChatIn(BaseModel):
         }
     )
     messages: list[MessageIn] = Field(
+        min_length=1,
         description="The conversation so far; the last message is the user's question. With "
         "conversation_id only the last message is used (the history is stored)."
     )
@@ -159,7 +160,7 @@ class ChatCompletionIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str | None = None
-    messages: list[OpenAIMessageIn]
+    messages: list[OpenAIMessageIn] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
 

@@ -32,7 +32,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 async def list_conversations(
     store: Store, user_id: User,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
 ) -> ConversationList:
     """The caller's conversations, most recently active first. When ``next_cursor`` is set, pass
     it back as ``cursor`` for the next page."""
