@@ -138,6 +138,14 @@ class FakeSearchApp:
             if not message.get("more_body"):
                 break
         method, path = scope["method"], scope["path"]
+        if path == "/_fake/timings":  # for benchmarks in another process: not part of the API
+            with self.state.lock:
+                timings = [[r.operation, r.service_ms] for r in self.state.requests]
+                self.state.requests.clear()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": json.dumps(timings).encode()})
+            return
         query = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         operation = _operation(method, path)
@@ -349,6 +357,10 @@ class FakeSearchServer:
         with self.state.lock:
             self.state.faults.extend(faults)
 
+    def reset_faults(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+
     def reset(self) -> None:
         with self.state.lock:
             self.state.indexes.clear()
@@ -390,6 +402,29 @@ def fake_search(fake_search_server: FakeSearchServer) -> Iterator[FakeSearchServ
     rejected = fake_search_server.rejected
     fake_search_server.reset()
     assert not rejected, f"requests the service would reject: {rejected}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a fake until SIGTERM/Ctrl-C: prints ``URL CA_FILE`` on one line."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="The fake Azure AI Search on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", default=FAKE_SEARCH_KEY)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with FakeSearchServer(api_key=args.api_key, port=args.port) as server:
+        print(server.url, server.ca_file, flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
 
 
 __all__ = ["API_VERSION", "FAKE_SEARCH_KEY", "Fault", "FakeSearchServer", "fake_search",

@@ -23,6 +23,7 @@ from tests.fakes.azurite import Azurite, azurite  # noqa: F401
 from tests.fakes.search_server import (  # noqa: F401
     FAKE_SEARCH_KEY,
     FakeSearchServer,
+    Fault,
     fake_search,
     fake_search_server,
 )
@@ -76,6 +77,16 @@ async def test_ingest_from_blob_into_ai_search_then_chat_cites_the_blob_urls(
             response = await client.post("/api/chat", json={"messages": [
                 {"role": "user", "content": "How often are storage account keys rotated?"}]})
             assert response.status_code == 200, response.text
+            index_check = ready.json()["checks"]["index"]
+            assert index_check["ok"] is True
+            if "detail" in index_check and index_check["detail"]:  # operator details
+                assert index_check["detail"]["kind"] == "azure-ai-search"
+                assert FAKE_SEARCH_KEY not in ready.text
+            fake_search.enqueue(*[Fault(status=503, operation="search")] * 30)
+            down = await client.get("/health/ready")
+            assert down.status_code == 503
+            assert down.json()["checks"]["index"]["ok"] is False
+            fake_search.reset_faults()
     events = parse_sse(response.text)
     citations = dict(events)["citations"]
     assert citations[0]["source"] == container_url + "keys.md"

@@ -224,6 +224,10 @@ class AzureSearchIndex:
         self._check_lock = asyncio.Lock()
         self._where = f"Azure AI Search index {index_name!r} at {self.endpoint}"
 
+    @property
+    def backend(self) -> dict[str, str]:
+        return {"kind": "azure-ai-search", "index": self.index_name, "url": self.endpoint}
+
     # ---- schema ------------------------------------------------------------------------------
     async def ensure_schema(self) -> str:
         """Create the index, or update it to chatref's schema; returns "created" or "updated".

@@ -378,6 +378,10 @@ class SqliteIndex:
         if chunks_written > 1000:
             self.optimize()
 
+    @property
+    def backend(self) -> dict[str, str]:
+        return {"kind": "sqlite", "path": str(self.path)}
+
     async def ensure_schema(self) -> str:
         return f"ready (migrated when opened): {self.path}"
 

@@ -141,4 +141,9 @@ class DocumentWriter(Protocol):
 class SearchIndex(PassageIndex, DocumentWriter, Protocol):
     """An index as the composition root hands it out: search, write, close."""
 
+    @property
+    def backend(self) -> dict[str, str]:
+        """What /health/ready shows: kind and location, never a secret."""
+        ...
+
     async def aclose(self) -> None: ...

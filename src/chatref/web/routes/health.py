@@ -33,10 +33,15 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
     readiness: with every endpoint down chatref still answers, extractively."""
     checks: dict[str, Check] = {}
     # A probe must answer whatever state the backends are in: every failure is a failed check.
+    index_detail: dict[str, object] = dict(services.index.backend)  # never a secret
     try:
-        checks["index"] = Check(ok=True, detail={"chunks": await services.index.count_chunks()})
+        chunks = await asyncio.wait_for(services.index.count_chunks(), READY_CHECK_TIMEOUT_S)
+        checks["index"] = Check(ok=True, detail={**index_detail, "chunks": chunks})
+    except TimeoutError:
+        checks["index"] = Check(ok=False, detail={
+            **index_detail, "error": f"no answer within {READY_CHECK_TIMEOUT_S:g} s"})
     except Exception as exc:
-        checks["index"] = Check(ok=False, detail={"error": _describe(exc)})
+        checks["index"] = Check(ok=False, detail={**index_detail, "error": _describe(exc)})
     store_detail: dict[str, object] = {}
     try:
         if services.store is None:
