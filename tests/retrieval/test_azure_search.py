@@ -227,3 +227,27 @@ class _FixedEmbedder:
 
     async def aclose(self) -> None:
         return None
+
+
+async def test_without_a_key_the_managed_identity_named_by_azure_client_id_is_used(
+    fake_search: FakeSearchServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chatref.retrieval.azure_search import build_azure_search_index
+    from chatref.settings import Settings
+    from tests.fakes.managed_identity import managed_identity_server
+
+    with managed_identity_server() as identity:
+        monkeypatch.setenv("IDENTITY_ENDPOINT", identity.url)
+        monkeypatch.setenv("IDENTITY_HEADER", "header-from-app-service")
+        settings = Settings(azure_search_endpoint=fake_search.url, azure_client_id="client-123",
+                            chatref_search_ca_file=fake_search.ca_file)
+        index = build_azure_search_index(settings, _FixedEmbedder())
+        try:
+            await index.ensure_schema()
+            assert await index.count_chunks() == 0
+        finally:
+            await index.aclose()
+    assert all(r.headers.get("authorization", "").startswith("Bearer ")
+               and "api-key" not in r.headers for r in fake_search.requests)
+    assert identity.requests[0]["client_id"] == "client-123"
+    assert identity.requests[0]["resource"].rstrip("/") == "https://search.azure.com"
