@@ -99,9 +99,9 @@ class Telemetry:
         # connection string's key is used, as on a developer's machine.
         credential: dict[str, Any] = {}
         if settings.azure_client_id:
-            from azure.identity import ManagedIdentityCredential
+            from chatref.azure_credentials import managed_identity_credential
 
-            credential["credential"] = ManagedIdentityCredential(client_id=settings.azure_client_id)
+            credential["credential"] = managed_identity_credential(settings.azure_client_id)
         # offline retries are kept under the data dir, not in the shared temp dir
         exporter = AzureMonitorMetricExporter(
             connection_string=secret.get_secret_value(),

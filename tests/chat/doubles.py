@@ -86,6 +86,9 @@ class ScriptedModel:
             raise self.fail_before
         return self.rewrite
 
+    def refresh_credentials(self) -> bool:
+        return False
+
     async def health(self) -> ModelHealth:
         return ModelHealth(status="ok", ready=True, endpoints=[EndpointHealth(name=self.name)])
 

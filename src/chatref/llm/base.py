@@ -106,4 +106,9 @@ class ChatModel(Protocol):
         """The model's state, for /health/ready and the failover drill."""
         ...
 
+    def refresh_credentials(self) -> bool:
+        """Drop cached Entra ID tokens (the router calls it after a 401); False when the model
+        holds none (a key, or no authentication)."""
+        ...
+
     async def aclose(self) -> None: ...

@@ -75,8 +75,14 @@ class CircuitBreaker:
         if self._state != "closed":
             self._set("closed")
 
-    def record_failure(self) -> None:
+    def record_failure(self, *, open_for_s: float | None = None) -> None:
+        """A failed request. ``open_for_s`` opens the circuit at once for that long (a long
+        Retry-After, a configuration error); otherwise it opens after ``failure_threshold``
+        consecutive failures, or when a half-open probe fails."""
         self.consecutive_failures += 1
+        if open_for_s is not None:
+            self.force_open(open_for_s)
+            return
         was_probe = self._probe_in_flight
         self._probe_in_flight = False
         if self.state == "half_open" and was_probe:

@@ -16,15 +16,17 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import openai
 from openai import AsyncAzureOpenAI, AsyncOpenAI
 
+from chatref.azure_credentials import CognitiveServicesTokens
 from chatref.errors import (
     ContentFilteredError,
     ModelEndpointError,
@@ -42,44 +44,26 @@ from chatref.llm.base import (
 )
 from chatref.llm.config import DEFAULT_API_VERSION, EndpointConfig
 from chatref.llm.retry_hints import cool_down_from_headers
+from chatref.llm.sse import StreamErrorEvent, parse_line
 from chatref.telemetry import Telemetry
 
-COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 _NO_KEY = "no-key"  # OpenAI-compatible servers that need none still get a non-empty header
 
 
-class _EntraTokenProvider:
-    """Bearer tokens from DefaultAzureCredential; ``refresh`` starts over with a new credential.
-
-    The synchronous credential is used (through a worker thread) because azure-identity's async
-    credentials need aiohttp; tokens are cached, so the thread hop is rare work. A refresh
-    builds a new credential because the old one's token cache would hand back the same token.
-    """
-
-    def __init__(self, client_id: str | None) -> None:
-        self._client_id = client_id
-        self._credential, self._provider = self._new()
-
-    def _new(self) -> tuple[Any, Callable[[], str]]:
-        from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-        credential = DefaultAzureCredential(managed_identity_client_id=self._client_id)
-        return credential, get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)
-
-    async def __call__(self) -> str:
-        return await asyncio.to_thread(self._provider)
-
-    def refresh(self) -> None:
-        old = self._credential
-        self._credential, self._provider = self._new()
-        old.close()
-
-    async def aclose(self) -> None:
-        self._credential.close()
+class _StreamEnded(Exception):  # noqa: N818 - a signal for _map_errors, never seen outside
+    """The body ended without a finish reason."""
 
 
-class _StreamErrorEvent(Exception):
-    """An ``error`` object sent inside the event stream."""
+@dataclass
+class _Attempt:
+    """What one stream has produced so far: what the error mapping and the metrics need."""
+
+    started: float = field(default_factory=time.perf_counter)
+    parts: list[str] = field(default_factory=list)
+    ttft_s: float | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    outcome: str = "success"
 
 
 class OpenAIChatModel:
@@ -88,7 +72,7 @@ class OpenAIChatModel:
     def __init__(self, client: AsyncOpenAI, *, name: str, model: str, kind: str = "paygo",
                  endpoint_url: str = "", first_token_timeout_s: float | None = None,
                  telemetry: Telemetry | None = None,
-                 token_provider: _EntraTokenProvider | None = None) -> None:
+                 token_provider: CognitiveServicesTokens | None = None) -> None:
         self._client = client
         self._name = name
         self._model = model
@@ -104,11 +88,11 @@ class OpenAIChatModel:
         """Build the SDK client for ``config``; no key on Azure means an Entra ID token."""
         timeout = openai.Timeout(config.read_timeout_s, connect=config.timeout_s)
         api_key = config.api_key.get_secret_value() if config.api_key else None
-        token_provider: _EntraTokenProvider | None = None
+        token_provider: CognitiveServicesTokens | None = None
         client: AsyncOpenAI
         if config.is_azure:
             if api_key is None:
-                token_provider = _EntraTokenProvider(client_id)
+                token_provider = CognitiveServicesTokens(client_id)
             client = AsyncAzureOpenAI(
                 azure_endpoint=config.endpoint,
                 api_version=config.api_version or DEFAULT_API_VERSION, api_key=api_key,
@@ -126,101 +110,90 @@ class OpenAIChatModel:
 
     async def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                      temperature: float = 0.0) -> AsyncGenerator[ModelEvent, None]:
-        started = time.perf_counter()
-        deadline = (asyncio.get_running_loop().time() + self.first_token_timeout_s
-                    if self.first_token_timeout_s else None)
-        parts: list[str] = []
-        ttft_s: float | None = None
-        finish_reason: str | None = None
-        usage: Usage | None = None
-        outcome = "success"
-        request: Any = None
+        attempt = _Attempt()
         try:
-            try:
-                # The SDK builds the request, authenticates and turns an error status into its
-                # exceptions; the SSE lines are parsed here, because building the SDK's model
-                # objects for every chunk was two thirds of the CPU of relaying an answer.
-                async with asyncio.timeout_at(deadline):
-                    request = self._client.chat.completions.with_streaming_response.create(
-                        model=self._model, messages=[_wire(m) for m in messages],
-                        max_tokens=max_tokens, temperature=temperature, stream=True,
-                        stream_options={"include_usage": True})
-                    response = await request.__aenter__()
-                lines = response.iter_lines().__aiter__()
-                while True:
-                    try:
-                        if ttft_s is None:
-                            async with asyncio.timeout_at(deadline):
-                                line = await lines.__anext__()
-                        else:
-                            line = await lines.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    if not line.startswith("data:"):
-                        continue  # blank separators, comments, event names
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    chunk = json.loads(data)
-                    if not isinstance(chunk, dict):
-                        raise ValueError(f"a stream chunk that is not an object: {data[:80]}")
-                    if chunk.get("error"):
-                        raise _StreamErrorEvent(str(chunk["error"])[:200])
-                    if chunk.get("usage"):
-                        usage = Usage(int(chunk["usage"].get("prompt_tokens") or 0),
-                                      int(chunk["usage"].get("completion_tokens") or 0))
-                    for choice in chunk.get("choices") or ():
-                        content = (choice.get("delta") or {}).get("content")
-                        if content:
-                            if ttft_s is None:
-                                ttft_s = time.perf_counter() - started
-                            parts.append(content)
-                            yield ModelDelta(content)
-                        if choice.get("finish_reason"):
-                            finish_reason = choice["finish_reason"]
-            # failures while reading the body (the SDK sends its requests with httpx2)
-            except (httpx2.HTTPError, _StreamErrorEvent) as exc:
-                if parts:
-                    raise ModelStreamInterruptedError(
-                        f"{self._name}: the answer broke off after {len(parts)} chunks: "
-                        f"{type(exc).__name__}", partial_text="".join(parts),
-                        endpoint=self._name) from exc
-                raise ModelEndpointError(f"{self._name}: the stream failed: {exc}",
-                                         endpoint=self._name, reason="connection") from exc
-            except TimeoutError as exc:
-                raise ModelEndpointError(
-                    f"{self._name}: no first token within {self.first_token_timeout_s} s",
-                    endpoint=self._name, reason="first_token_timeout") from exc
-            except openai.OpenAIError as exc:
-                raise self._translate(exc, parts) from exc
-            except ValueError as exc:  # a body that is not what the API promises (bad JSON)
-                if parts:
-                    raise ModelStreamInterruptedError(
-                        f"{self._name}: malformed stream: {type(exc).__name__}",
-                        partial_text="".join(parts), endpoint=self._name) from exc
-                raise ModelEndpointError(f"{self._name}: malformed response: {exc}",
-                                         endpoint=self._name, reason="server_error") from exc
-            if finish_reason is None:
-                if parts:
-                    raise ModelStreamInterruptedError(
-                        f"{self._name}: the stream ended without a finish reason",
-                        partial_text="".join(parts), endpoint=self._name)
-                raise ModelEndpointError(f"{self._name}: the stream ended without an answer",
-                                         endpoint=self._name, reason="connection")
-            if finish_reason == "content_filter":
-                outcome = "content_filter"
-            yield ModelDone(finish_reason=finish_reason, usage=usage, endpoint=self._name)
+            with self._map_errors(attempt):
+                async with self._first_token_timer() as timer:
+                    # The SDK builds the request, authenticates and turns an error status into
+                    # its exceptions; the lines of the body are parsed by llm/sse.py.
+                    async with self._client.chat.completions.with_streaming_response.create(
+                            model=self._model, messages=[_wire(m) for m in messages],
+                            max_tokens=max_tokens, temperature=temperature, stream=True,
+                            stream_options={"include_usage": True}) as response:
+                        async for line in response.iter_lines():
+                            chunk = parse_line(line)
+                            if chunk is None:
+                                continue
+                            if chunk.done:
+                                break
+                            attempt.usage = chunk.usage or attempt.usage
+                            attempt.finish_reason = chunk.finish_reason or attempt.finish_reason
+                            if chunk.text:
+                                if attempt.ttft_s is None:
+                                    attempt.ttft_s = time.perf_counter() - attempt.started
+                                    timer.reschedule(None)
+                                attempt.parts.append(chunk.text)
+                                yield ModelDelta(chunk.text)
+                if attempt.finish_reason is None:
+                    raise _StreamEnded
+            if attempt.finish_reason == "content_filter":
+                attempt.outcome = "content_filter"
+            yield ModelDone(finish_reason=attempt.finish_reason, usage=attempt.usage,
+                            endpoint=self._name)
         except ModelError as exc:
-            outcome = _outcome(exc)
+            attempt.outcome = _outcome(exc)
             raise
         finally:
-            if request is not None:
-                await request.__aexit__(None, None, None)
-            if self.telemetry is not None:
-                self.telemetry.model_request(
-                    self._name, outcome=outcome, duration_s=time.perf_counter() - started,
-                    ttft_s=ttft_s, prompt_tokens=usage.prompt_tokens if usage else 0,
-                    completion_tokens=usage.completion_tokens if usage else 0)
+            self._record(attempt)
+
+    def _first_token_timer(self) -> asyncio.Timeout:
+        """Bounds the wait for the first token (request included); disarmed when it arrives."""
+        if not self.first_token_timeout_s:
+            return asyncio.timeout(None)
+        return asyncio.timeout(self.first_token_timeout_s)
+
+    @contextmanager
+    def _map_errors(self, attempt: _Attempt) -> Iterator[None]:
+        """Every failure of a stream as a ``chatref.errors`` error, decided in this one place
+        (httpx's ``map_httpcore_exceptions``): before the first token an endpoint error the
+        router may fail over from, after it an interruption carrying the partial text."""
+        try:
+            yield
+        except TimeoutError as exc:  # only the first-token timer raises it (the SDK has its own)
+            raise ModelEndpointError(
+                f"{self._name}: no first token within {self.first_token_timeout_s} s",
+                endpoint=self._name, reason="first_token_timeout") from exc
+        except openai.OpenAIError as exc:
+            raise self._broken(attempt, exc, translate_error(exc, self._name)) from exc
+        except _StreamEnded as exc:
+            raise self._broken(attempt, exc, ModelEndpointError(
+                f"{self._name}: the stream ended without an answer", endpoint=self._name,
+                reason="connection")) from exc
+        except (httpx2.HTTPError, StreamErrorEvent) as exc:  # reading the body (httpx2: the SDK's)
+            raise self._broken(attempt, exc, ModelEndpointError(
+                f"{self._name}: the stream failed: {exc}", endpoint=self._name,
+                reason="connection")) from exc
+        except ValueError as exc:  # a body that is not what the API promises (bad JSON)
+            raise self._broken(attempt, exc, ModelEndpointError(
+                f"{self._name}: malformed response: {exc}", endpoint=self._name,
+                reason="server_error")) from exc
+
+    def _broken(self, attempt: _Attempt, exc: Exception, before_any_token: ModelError
+                ) -> ModelError:
+        if not attempt.parts:
+            return before_any_token
+        return ModelStreamInterruptedError(
+            f"{self._name}: the answer broke off after {len(attempt.parts)} chunks: "
+            f"{type(exc).__name__}", partial_text="".join(attempt.parts), endpoint=self._name)
+
+    def _record(self, attempt: _Attempt) -> None:
+        if self.telemetry is None:
+            return
+        usage = attempt.usage or Usage()
+        self.telemetry.model_request(
+            self._name, outcome=attempt.outcome, duration_s=time.perf_counter() - attempt.started,
+            ttft_s=attempt.ttft_s, prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens)
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                        temperature: float = 0.0) -> str:
@@ -247,13 +220,6 @@ class OpenAIChatModel:
         await self._client.close()
         if self._token_provider is not None:
             await self._token_provider.aclose()
-
-    def _translate(self, exc: openai.OpenAIError, parts: list[str]) -> ModelError:
-        if parts:
-            return ModelStreamInterruptedError(
-                f"{self._name}: the answer broke off after {len(parts)} chunks: "
-                f"{type(exc).__name__}", partial_text="".join(parts), endpoint=self._name)
-        return translate_error(exc, self._name)
 
 
 def translate_error(exc: openai.OpenAIError, endpoint: str) -> ModelError:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,39 @@ class _Endpoint:
         return self.spec.model.name
 
 
+class _FailOver(Exception):  # noqa: N818 - a signal inside the router, never seen outside
+    """The endpoint failed before relaying anything: the chat may go on elsewhere."""
+
+    def __init__(self, cause: ModelError) -> None:
+        super().__init__(cause.message)
+        self.cause = cause
+
+
+@dataclass
+class _ChatProgress:
+    """Where one chat is in its tour of the endpoints."""
+
+    out_for_round: set[str] = field(default_factory=set)  # tried since the last backoff
+    out_for_chat: set[str] = field(default_factory=set)   # their retry budget refused this chat
+    tries: Counter[str] = field(default_factory=Counter)  # requests sent, per endpoint
+    attempts: int = 0
+    backoffs: int = 0
+    waited_s: float = 0.0
+
+    def started(self, endpoint: str) -> None:
+        self.tries[endpoint] += 1
+        self.attempts += 1
+
+    def backed_off(self, delay_s: float) -> None:
+        self.waited_s += delay_s
+        self.backoffs += 1
+        self.out_for_round.clear()
+
+
+def _reason(error: ModelError) -> str:
+    return error.reason if isinstance(error, ModelEndpointError) else "server_error"
+
+
 class ModelRouter:
     """A ``ChatModel`` that routes each chat to the best endpoint that can answer now."""
 
@@ -151,99 +185,123 @@ class ModelRouter:
     # --- streaming -------------------------------------------------------------------------
     async def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                      temperature: float = 0.0) -> AsyncGenerator[ModelEvent, None]:
-        tried: set[str] = set()       # endpoints tried since the last backoff
-        attempted: set[str] = set()   # endpoints tried at all in this chat
-        refreshed: set[str] = set()   # endpoints whose credentials were refreshed (401)
-        no_budget: set[str] = set()   # endpoints whose retry budget refused this chat
-        attempts = backoffs = 0
-        waited_s = 0.0
-        retry_same: _Endpoint | None = None
+        chat = _ChatProgress()
         while True:
-            refresh_retry = retry_same is not None
-            endpoint = retry_same or self._pick(tried | no_budget)
-            retry_same = None
+            endpoint = self._next_endpoint(chat)
             if endpoint is None:
-                delay = self._next_delay(backoffs, waited_s, attempts, no_budget)
+                delay = self._next_delay(chat.backoffs, chat.waited_s, chat.attempts,
+                                         chat.out_for_chat)
                 if delay is None:
                     self._give_up()
                     raise ModelUnavailableError(self._unavailable_message())
                 await self._sleep(delay)
-                waited_s += delay
-                backoffs += 1
-                tried.clear()
+                chat.backed_off(delay)
                 continue
-            if endpoint.name not in attempted:
-                endpoint.budget.deposit()
-            elif not refresh_retry:
-                if not endpoint.budget.try_withdraw():
-                    if self.telemetry is not None:
-                        self.telemetry.retry_budget_exhausted(endpoint.name)
-                    no_budget.add(endpoint.name)
-                    continue
-                if self.telemetry is not None:
-                    self.telemetry.retry(endpoint.name)
-            if not endpoint.breaker.try_acquire():
-                tried.add(endpoint.name)
-                continue
-            tried.add(endpoint.name)
-            attempted.add(endpoint.name)
-            attempts += 1
-            parts: list[str] = []
-            verdict = False
             try:
-                inner = endpoint.spec.model.stream(messages, max_tokens=max_tokens,
-                                                   temperature=temperature)
-                async with aclosing(inner):
-                    async for event in inner:
-                        if isinstance(event, ModelDelta):
-                            parts.append(event.text)
-                            yield event
-                            continue
-                        self._succeeded(endpoint)
-                        verdict = True
-                        yield replace(event, endpoint=endpoint.name)
-                        return
-                raise ModelEndpointError(f"{endpoint.name}: the stream ended without an answer",
-                                         endpoint=endpoint.name, reason="connection")
-            except ContentFilteredError:
-                self._succeeded(endpoint)  # the endpoint works; the prompt is the problem
-                verdict = True
-                raise
-            except ModelError as exc:
-                verdict = True
-                if parts or isinstance(exc, ModelStreamInterruptedError):
-                    self._failed(endpoint, "interrupted", str(exc), None)
-                    raise ModelStreamInterruptedError(
-                        f"{endpoint.name}: the answer broke off: {exc.message}",
-                        partial_text="".join(parts), endpoint=endpoint.name) from exc
-                reason = exc.reason if isinstance(exc, ModelEndpointError) else "server_error"
-                retry_after = exc.retry_after_s if isinstance(exc, ModelEndpointError) else None
-                if reason == "bad_request":
-                    self._succeeded(endpoint)
-                    raise
-                if reason == "auth" and endpoint.name not in refreshed:
-                    refreshed.add(endpoint.name)
-                    endpoint.breaker.release()
-                    refresh = getattr(endpoint.spec.model, "refresh_credentials", None)
-                    if callable(refresh):
-                        refresh()
-                    retry_same = endpoint
-                    continue
-                if reason in ("auth", "not_found"):
-                    self._misconfigured(endpoint, str(exc))
-                else:
-                    self._failed(endpoint, reason, str(exc), retry_after)
-                if self.telemetry is not None:
-                    self.telemetry.failover(endpoint.name, reason)
-                if attempts >= self.policy.max_attempts:
+                answer = self._answer_from(endpoint, chat, messages, max_tokens, temperature)
+                async with aclosing(answer):
+                    async for event in answer:
+                        yield event
+                return
+            except _FailOver as failed:
+                if chat.attempts >= self.policy.max_attempts:
                     self._give_up()
-                    raise ModelUnavailableError(self._unavailable_message()) from exc
-            finally:
-                if not verdict:  # cancelled or closed by the caller
-                    if parts:
-                        self._succeeded(endpoint)
-                    else:
-                        endpoint.breaker.release()
+                    raise ModelUnavailableError(self._unavailable_message()) from failed.cause
+
+    def _next_endpoint(self, chat: _ChatProgress) -> _Endpoint | None:
+        """The next endpoint to try in this round, admitted by its retry budget and circuit."""
+        while (endpoint := self._pick(chat.out_for_round | chat.out_for_chat)) is not None:
+            chat.out_for_round.add(endpoint.name)
+            if not chat.tries[endpoint.name]:
+                endpoint.budget.deposit()
+            elif not endpoint.budget.try_withdraw():
+                if self.telemetry is not None:
+                    self.telemetry.retry_budget_exhausted(endpoint.name)
+                chat.out_for_chat.add(endpoint.name)
+                continue
+            elif self.telemetry is not None:
+                self.telemetry.retry(endpoint.name)
+            if endpoint.breaker.try_acquire():
+                chat.started(endpoint.name)
+                return endpoint
+        return None
+
+    async def _answer_from(self, endpoint: _Endpoint, chat: _ChatProgress,
+                           messages: Sequence[ChatMessage], max_tokens: int,
+                           temperature: float) -> AsyncGenerator[ModelEvent, None]:
+        """Relay ``endpoint``'s answer; a 401 is tried once more after a credential refresh.
+
+        Raises ``_FailOver`` when the endpoint failed before relaying anything.
+        """
+        for first_try in (True, False):
+            try:
+                relay = self._relay(endpoint, messages, max_tokens, temperature)
+                async with aclosing(relay):
+                    async for event in relay:
+                        yield event
+                return
+            except _FailOver as failed:
+                if first_try and _reason(failed.cause) == "auth":
+                    endpoint.breaker.release()
+                    endpoint.spec.model.refresh_credentials()
+                    if endpoint.breaker.try_acquire():
+                        chat.started(endpoint.name)
+                        continue
+                    raise
+                self._record_unanswered(endpoint, failed.cause)
+                raise
+
+    async def _relay(self, endpoint: _Endpoint, messages: Sequence[ChatMessage],
+                     max_tokens: int, temperature: float) -> AsyncGenerator[ModelEvent, None]:
+        """One request to ``endpoint``: its events, and its verdict for the circuit breaker."""
+        parts: list[str] = []
+        verdict = False
+        try:
+            inner = endpoint.spec.model.stream(messages, max_tokens=max_tokens,
+                                               temperature=temperature)
+            async with aclosing(inner):
+                async for event in inner:
+                    if isinstance(event, ModelDelta):
+                        parts.append(event.text)
+                        yield event
+                        continue
+                    self._succeeded(endpoint)
+                    verdict = True
+                    yield replace(event, endpoint=endpoint.name)
+                    return
+            raise ModelEndpointError(f"{endpoint.name}: the stream ended without an answer",
+                                     endpoint=endpoint.name, reason="connection")
+        except ContentFilteredError:
+            self._succeeded(endpoint)  # the endpoint works; the prompt is the problem
+            verdict = True
+            raise
+        except ModelError as exc:
+            verdict = True
+            if parts or isinstance(exc, ModelStreamInterruptedError):
+                self._failed(endpoint, "interrupted", str(exc), None)
+                raise ModelStreamInterruptedError(
+                    f"{endpoint.name}: the answer broke off: {exc.message}",
+                    partial_text="".join(parts), endpoint=endpoint.name) from exc
+            if _reason(exc) == "bad_request":  # another endpoint would refuse it the same way
+                self._succeeded(endpoint)
+                raise
+            raise _FailOver(exc) from exc
+        finally:
+            if not verdict:  # cancelled or closed by the caller
+                if parts:
+                    self._succeeded(endpoint)
+                else:
+                    endpoint.breaker.release()
+
+    def _record_unanswered(self, endpoint: _Endpoint, error: ModelError) -> None:
+        reason = _reason(error)
+        if reason in ("auth", "not_found"):
+            self._misconfigured(endpoint, str(error))
+        else:
+            retry_after = error.retry_after_s if isinstance(error, ModelEndpointError) else None
+            self._failed(endpoint, reason, str(error), retry_after)
+        if self.telemetry is not None:
+            self.telemetry.failover(endpoint.name, reason)
 
     def _next_delay(self, backoffs: int, waited_s: float, attempts: int,
                     no_budget: set[str]) -> float | None:
@@ -284,8 +342,7 @@ class ModelRouter:
         endpoint.last_error = f"{reason}: {message}"
         endpoint.last_error_at = time.time()
         if retry_after_s is not None and retry_after_s >= self.policy.long_retry_after_s:
-            endpoint.breaker.consecutive_failures += 1
-            endpoint.breaker.force_open(retry_after_s)
+            endpoint.breaker.record_failure(open_for_s=retry_after_s)
             return
         endpoint.breaker.record_failure()
         if retry_after_s is not None:
@@ -297,8 +354,7 @@ class ModelRouter:
         endpoint.config_error = message
         endpoint.last_error = message
         endpoint.last_error_at = time.time()
-        endpoint.breaker.consecutive_failures += 1
-        endpoint.breaker.force_open(self.policy.misconfigured_open_s)
+        endpoint.breaker.record_failure(open_for_s=self.policy.misconfigured_open_s)
 
     def _give_up(self) -> None:
         if self.telemetry is not None:
@@ -339,6 +395,10 @@ class ModelRouter:
             ready=any(d.config_error is None for d in described), endpoints=described,
             problems=[f"{d.name}: configuration error: {d.config_error}"
                       for d in described if d.config_error])
+
+    def refresh_credentials(self) -> bool:
+        refreshed = [e.spec.model.refresh_credentials() for e in self._endpoints]
+        return any(refreshed)
 
     async def aclose(self) -> None:
         for e in self._endpoints:

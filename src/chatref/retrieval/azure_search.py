@@ -518,9 +518,9 @@ def build_azure_search_index(settings: Settings, embedder: Embedder) -> AzureSea
     if settings.azure_search_api_key is not None:
         credential = AzureKeyCredential(settings.azure_search_api_key.get_secret_value())
     else:
-        from azure.identity.aio import DefaultAzureCredential
+        from chatref.azure_credentials import default_async_credential
 
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+        credential = default_async_credential(settings.azure_client_id)
     return AzureSearchIndex(
         settings.azure_search_endpoint, settings.azure_search_index or DEFAULT_INDEX_NAME,
         credential, embedder_name=embedder.name, dimension=embedder.dimension,

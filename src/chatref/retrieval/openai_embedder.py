@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import openai
 
+from chatref.azure_credentials import CognitiveServicesTokens
 from chatref.errors import ConfigurationError, ModelError
 from chatref.retrieval.types import Vectors
 from chatref.settings import Settings
 
-COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 BATCH_SIZE = 64
 
 
@@ -31,8 +31,9 @@ class AzureOpenAIEmbedder:
     """An ``Embedder`` backed by an Azure OpenAI embedding deployment."""
 
     def __init__(self, client: openai.AsyncAzureOpenAI, *, deployment: str, dimension: int,
-                 request_dimensions: bool) -> None:
+                 request_dimensions: bool, tokens: CognitiveServicesTokens | None = None) -> None:
         self._client = client
+        self._tokens = tokens
         self._deployment = deployment
         self._dimension = dimension
         self._request_dimensions = request_dimensions
@@ -45,21 +46,20 @@ class AzureOpenAIEmbedder:
                 "AZURE_OPENAI_EMBEDDING_DEPLOYMENT needs AZURE_OPENAI_ENDPOINT as well"
             )
         auth: dict[str, Any]
+        tokens = None
         if settings.azure_openai_api_key is not None:
             auth = {"api_key": settings.azure_openai_api_key.get_secret_value()}
         else:
-            from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-            credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
-            auth = {"azure_ad_token_provider": get_bearer_token_provider(
-                credential, COGNITIVE_SERVICES_SCOPE)}
+            tokens = CognitiveServicesTokens(settings.azure_client_id)
+            auth = {"azure_ad_token_provider": tokens}
         client = openai.AsyncAzureOpenAI(
             azure_endpoint=settings.azure_openai_endpoint,
             api_version=settings.azure_openai_api_version, max_retries=3, timeout=30.0, **auth,
         )
         dimension = settings.chatref_embedding_dimensions or 1536
         request = settings.chatref_embedding_dimensions is not None and "ada" not in deployment
-        return cls(client, deployment=deployment, dimension=dimension, request_dimensions=request)
+        return cls(client, deployment=deployment, dimension=dimension, request_dimensions=request,
+                   tokens=tokens)
 
     @property
     def name(self) -> str:
@@ -105,3 +105,5 @@ class AzureOpenAIEmbedder:
 
     async def aclose(self) -> None:
         await self._client.close()
+        if self._tokens is not None:
+            await self._tokens.aclose()

@@ -147,9 +147,9 @@ class TableConversationStore:
                 credential=AzureNamedKeyCredential(parts["AccountName"], parts["AccountKey"]),
             )
         elif endpoint:
-            from azure.identity.aio import DefaultAzureCredential
+            from chatref.azure_credentials import default_async_credential
 
-            credential = DefaultAzureCredential(managed_identity_client_id=client_id)
+            credential = default_async_credential(client_id)
             client = TableClient(endpoint=endpoint, table_name=table, credential=credential)
         else:
             raise ConfigurationError("Table Storage needs AZURE_STORAGE_TABLE_ENDPOINT")
