@@ -184,9 +184,9 @@ def open_blob_source(url: str, settings: Settings, *, page_size: int | None = No
         credential = {"account_name": key[0], "account_key": key[1]}
         client = ContainerClient(location.account_url, location.container, credential=credential)
         return BlobSource(location, client, page_size=page_size)
-    from azure.identity.aio import DefaultAzureCredential
+    from chatref.azure_credentials import default_async_credential
 
-    credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+    credential = default_async_credential(settings.azure_client_id)
     client = ContainerClient(location.account_url, location.container, credential=credential)
     return BlobSource(location, client, credential, page_size=page_size)
 
