@@ -152,6 +152,20 @@ module "monitoring" {
   create_dashboard            = true
 }
 
+# One alert per SLO (each naming its runbook in docs/runbooks/) and the operations workbook.
+module "observability" {
+  source                     = "../../modules/observability"
+  name                       = local.stem
+  location                   = var.location
+  resource_group_name        = module.resource_group.name
+  tags                       = local.tags
+  application_insights_id    = module.monitoring.application_insights_id
+  log_analytics_workspace_id = module.monitoring.log_analytics_workspace_id
+  action_group_id            = module.monitoring.action_group_id
+  search_service_id          = module.search.id
+  sync_job_id                = module.sync_job.job_id
+}
+
 # ------------------------------------------------------------------ data protection
 
 module "key_vault" {

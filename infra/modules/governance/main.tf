@@ -1,6 +1,7 @@
 # Cost and governance guardrails for the workload's resource group: a budget with alert
 # thresholds, Azure Policy assignments, and delete locks on the stateful services.
 
+# runbook: docs/runbooks/budget.md (a budget has no description; its notifications are its alerts)
 resource "azurerm_consumption_budget_resource_group" "this" {
   name              = "${var.name}-budget"
   resource_group_id = var.resource_group_id

@@ -45,7 +45,7 @@ resource "azurerm_monitor_metric_alert" "server_exceptions" {
   name                = "${var.name}-server-exceptions"
   resource_group_name = var.resource_group_name
   scopes              = [azurerm_application_insights.this.id]
-  description         = "More than ${var.server_exceptions_threshold} server exceptions in 5 minutes."
+  description         = "More than ${var.server_exceptions_threshold} server exceptions in 5 minutes. Runbook: docs/runbooks/server-errors.md"
   severity            = 1
   frequency           = "PT1M"
   window_size         = "PT5M"
@@ -70,7 +70,7 @@ resource "azurerm_monitor_metric_alert" "failed_requests" {
   name                = "${var.name}-failed-requests"
   resource_group_name = var.resource_group_name
   scopes              = [azurerm_application_insights.this.id]
-  description         = "More than ${var.failed_requests_threshold} failed requests in 5 minutes."
+  description         = "More than ${var.failed_requests_threshold} failed requests in 5 minutes. Runbook: docs/runbooks/server-errors.md"
   severity            = 2
   frequency           = "PT1M"
   window_size         = "PT5M"
@@ -95,7 +95,7 @@ resource "azurerm_monitor_metric_alert" "response_time" {
   name                = "${var.name}-response-time"
   resource_group_name = var.resource_group_name
   scopes              = [azurerm_application_insights.this.id]
-  description         = "Average server response time above ${var.response_time_threshold} ms over 5 minutes."
+  description         = "Average server response time above ${var.response_time_threshold} ms over 5 minutes. Runbook: docs/runbooks/latency.md"
   severity            = 2
   frequency           = "PT1M"
   window_size         = "PT5M"
