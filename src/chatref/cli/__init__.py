@@ -17,6 +17,7 @@ from chatref.cli import drill as _drill
 from chatref.cli import index as _index
 from chatref.cli import index_admin as _index_admin
 from chatref.cli import policy as _policy
+from chatref.cli import probe as _probe
 from chatref.cli import retention as _retention
 from chatref.cli import serve as _serve
 from chatref.errors import ChatrefError
@@ -29,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for _module in (_index, _index_admin, _serve, _drill, _policy, _retention):
+for _module in (_index, _index_admin, _serve, _drill, _policy, _probe, _retention):
     _module.register(app)
 
 
