@@ -72,3 +72,19 @@ async def test_an_unbound_budget_is_a_configuration_error() -> None:
                                     daily_tokens=1)
     with pytest.raises(ConfigurationError, match="ledger"):
         await usage.admit("alice", new_conversation=False)
+
+
+async def test_retention_expires_budget_rows_of_earlier_days(
+    two_stores: tuple[TableConversationStore, TableConversationStore],
+) -> None:
+    import time
+
+    store, _ = two_stores
+    await store.add_tokens("alice", "2020-01-01", 5)
+    await store.add_tokens("b/ob", "2020-01-02", 7)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    await store.add_tokens("alice", today, 9)
+    assert await store.delete_conversations_older_than(time.time()) == 0
+    assert await store.tokens_used("alice", "2020-01-01") == 0
+    assert await store.tokens_used("b/ob", "2020-01-02") == 0
+    assert await store.tokens_used("alice", today) == 9

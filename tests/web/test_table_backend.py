@@ -59,7 +59,12 @@ async def test_conversations_live_in_the_table_and_page_with_cursors(
 async def test_readiness_names_the_table_backend(table_client: httpx.AsyncClient) -> None:
     ready = await table_client.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"]["store"]["ok"] is True
+    checks = ready.json()["checks"]
+    assert checks["store"]["ok"] is True
+    assert checks["store"]["detail"]["kind"] == "azure-table"
+    assert checks["store"]["detail"]["url"].startswith("http://127.0.0.1:")
+    assert checks["index"]["detail"]["kind"] == "sqlite" and checks["index"]["detail"]["chunks"]
+    assert "AccountKey" not in ready.text
 
 
 async def test_readiness_fails_naming_the_table_when_storage_is_gone(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -432,7 +433,21 @@ class TableConversationStore:
         deleted = 0
         for partition, conversation_id in expired:
             deleted += await self._delete_in(partition, conversation_id, older_than=cutoff)
+        await self._expire_budgets(cutoff)
         return deleted
+
+    async def _expire_budgets(self, cutoff: float) -> None:
+        """The daily token budget rows of days wholly before ``cutoff`` go too (usage data)."""
+        day = datetime.fromtimestamp(cutoff, UTC).date().isoformat()
+        with _sdk_errors(self._table, "find budgets to expire"):
+            rows = [(str(row["PartitionKey"]), str(row["RowKey"]))
+                    async for row in self._client.query_entities(
+                        "RowKey ge @low and RowKey lt @high",
+                        parameters={"low": te.budget_key(""), "high": te.budget_key(day)},
+                        select=["PartitionKey", "RowKey"])]
+        for partition, row in rows:
+            with contextlib.suppress(_Missing), _sdk_errors(self._table, "expire a budget"):
+                await self._client.delete_entity(partition, row)
 
     async def _delete_in(
         self, partition: str, conversation_id: str, *, older_than: float | None = None
