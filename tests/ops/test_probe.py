@@ -15,6 +15,7 @@ import pytest
 
 from chatref.ops.probe import run_probe
 from chatref.web.app import create_app
+from tests.fakes.easyauth_front import EasyAuthFront
 from tests.fakes.identity_provider import (  # noqa: F401
     IdentityProvider,
     identity_provider,
@@ -77,3 +78,21 @@ async def test_an_easyauth_app_reachable_directly_is_caught(
         report = await run_probe(server.url)
     assert report.failed == ["forged_principal_ignored"]
     assert next(c for c in report.checks if c.name == "unauthenticated_refused").status == "pass"
+
+
+def test_behind_an_easy_auth_like_front_every_check_passes(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """The platform's part played by tests/fakes/easyauth_front.py: principals only from its
+    own sessions and tokens, forged headers dropped, the UI redirected to sign-in."""
+    monkeypatch.setenv("CHATREF_AUTH_MODE", "easyauth")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    monkeypatch.setenv("CHATREF_RATE_LIMIT_PER_MINUTE", "8")
+    with serve(create_app()) as server, EasyAuthFront(
+            server.url, tokens={"t-alice": "oid-alice", "t-bob": "oid-bob"}) as front:
+        result = probe(front.url, "--json", "--token", "t-alice", "--other-token", "t-bob")
+    report = json.loads(result.stdout)
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert result.returncode == 0, report
+    assert statuses["forged_principal_ignored"] == "pass"
+    assert statuses["other_users_conversation"] == statuses["rate_limit"] == "pass"
