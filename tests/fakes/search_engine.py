@@ -100,10 +100,20 @@ def _check_definition(index: Mapping[str, Any]) -> None:
 
 
 @dataclass
+class _TermStats:
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    frequency: Counter[str] = field(default_factory=Counter)
+    total_length: int = 0
+
+
+@dataclass
 class FakeIndex:
     definition: dict[str, Any]
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     etag: int = 1
+    version: int = 0  # bumped by every document change (invalidates the text statistics)
+    _stats_cache: dict[tuple[str, ...], tuple[int, _TermStats]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, definition: dict[str, Any]) -> FakeIndex:
@@ -168,6 +178,7 @@ class FakeIndex:
             return str(key), 400, (f"Invalid document key: '{key}'. Keys can only contain letters, "
                                    "digits, underscore (_), dash (-), or equal sign (=).")
         document = {k: v for k, v in action.items() if k != "@search.action"}
+        self.version += 1
         if kind == "delete":
             self.docs.pop(key, None)
             return key, 200, None
@@ -245,16 +256,15 @@ class FakeIndex:
         if not terms:
             return []
         every = request.get("searchMode") == "all"
-        docs_terms = []
-        for d in self.docs.values():
-            docs_terms.append(analyze(" ".join(self._text_of(d, name) for name in searchable)))
-        n = max(len(docs_terms), 1)
-        average = sum(len(t) for t in docs_terms) / n or 1.0
-        frequency = Counter(term for t in docs_terms for term in set(t))
+        # Analysed fields and document frequencies are cached until the documents change.
+        stats = self._term_stats(tuple(searchable))
+        n = max(len(stats.terms), 1)
+        average = stats.total_length / n or 1.0
+        frequency = stats.frequency
         scored = []
         for d in candidates:
-            words = analyze(" ".join(self._text_of(d, name) for name in searchable))
-            counts = Counter(words)
+            words = stats.terms[d[key_field]]
+            counts = stats.counts[d[key_field]]
             present = [t for t in set(terms) if counts[t]]
             if not present or (every and len(present) < len(set(terms))):
                 continue
@@ -265,6 +275,20 @@ class FakeIndex:
                 score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / average))
             scored.append((d[key_field], score))
         return sorted(scored, key=lambda kv: -kv[1])
+
+    def _term_stats(self, searchable: tuple[str, ...]) -> _TermStats:
+        cached = self._stats_cache.get(searchable)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        stats = _TermStats()
+        for key, d in self.docs.items():
+            words = analyze(" ".join(self._text_of(d, name) for name in searchable))
+            stats.terms[key] = words
+            stats.counts[key] = Counter(words)
+            stats.total_length += len(words)
+            stats.frequency.update(set(words))
+        self._stats_cache[searchable] = (self.version, stats)
+        return stats
 
     @staticmethod
     def _text_of(document: Mapping[str, Any], name: str) -> str:
