@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 HOST ?= 127.0.0.1
 PORT ?= 8000
+IMAGE ?= localhost/chatref:dev
 
-.PHONY: install checkov browser azurite lint typecheck test run bench clean docs lock
+.PHONY: install checkov browser azurite podman image lint typecheck test run bench clean docs lock
 
 # Installs come from lock files with hashes (requirements/*.txt), so a fresh machine gets exactly
 # what CI tested: app.txt (the app, for the image), dev.txt (app + dev tools), checkov.txt.
@@ -35,13 +36,19 @@ azurite: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@
 
+podman:
+	bash scripts/install-podman.sh
+
+image: install podman
+	bash scripts/image.sh $(IMAGE)
+
 lint: install
 	$(BIN)/ruff check src tests bench loadtest scripts
 
 typecheck: install
 	$(BIN)/mypy
 
-test: install checkov browser azurite lint typecheck
+test: install checkov browser azurite podman lint typecheck
 	$(BIN)/pytest -q
 
 run: install

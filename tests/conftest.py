@@ -17,6 +17,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     for name in list(os.environ):
         if name.startswith(_OUR_PREFIXES):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PORT", raising=False)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("CHATREF_DATA_DIR", str(data_dir))
     monkeypatch.chdir(tmp_path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from chatref.llm.base import ChatModel
 from chatref.llm.config import EndpointConfig, endpoints_from_settings
-from chatref.llm.openai_model import OpenAIChatModel
 from chatref.llm.router import ModelRouter, RoutedEndpoint, RouterPolicy
 from chatref.settings import Settings
 from chatref.telemetry import Telemetry
@@ -31,6 +30,9 @@ def build_router(endpoints: list[EndpointConfig], *, client_id: str | None = Non
                  telemetry: Telemetry | None = None,
                  policy: RouterPolicy | None = None) -> ModelRouter:
     """A router over ``endpoints`` (each an OpenAIChatModel with the SDK's retries off)."""
+    # imported here: the SDK takes seconds to import, and a start with no model never needs it
+    from chatref.llm.openai_model import OpenAIChatModel
+
     routed = [RoutedEndpoint(OpenAIChatModel.from_config(config, client_id=client_id,
                                                          telemetry=telemetry),
                              priority=config.priority, weight=config.weight, kind=config.kind)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make image`: the base (once), the wheelhouse (dependencies cached), then `podman build` with
+# no network. Tags localhost/chatref:dev unless told otherwise.
+#
+#   scripts/image.sh [TAG]
+#
+# podman needs runc and cgroupfs on these machines, and rlimits it may not raise (DESIGN.md).
+set -euo pipefail
+TAG="${1:-localhost/chatref:dev}"
+BASE_IMAGE="${BASE_IMAGE:-localhost/debian-python:bookworm}"
+PYTHON="${PYTHON:-.venv/bin/python}"
+PODMAN="podman --runtime runc --cgroup-manager=cgroupfs"
+cd "$(dirname "$0")/.."
+
+bash scripts/base-image.sh "$BASE_IMAGE"
+bash scripts/wheelhouse.sh "$PYTHON"
+$PODMAN build --quiet --network=none --format docker \
+  --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+  --build-arg BASE_IMAGE="$BASE_IMAGE" --tag "$TAG" --file Dockerfile . >/dev/null
+$PODMAN image inspect --format '{{.Id}} {{.Size}}' "$TAG" \
+  | awk -v tag="$TAG" '{printf "built %s (%s, %.0f MB)\n", tag, substr($1, 1, 12), $2 / 1e6}'
