@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 IMAGE ?= localhost/chatref:dev
 
-.PHONY: install checkov browser azurite podman image lint typecheck test run bench clean docs lock
+.PHONY: install checkov browser azurite podman image loadtest lint typecheck test run bench clean docs lock
 
 # Installs come from lock files with hashes (requirements/*.txt), so a fresh machine gets exactly
 # what CI tested: app.txt (the app, for the image), dev.txt (app + dev tools), checkov.txt.
@@ -50,6 +50,14 @@ typecheck: install
 
 test: install checkov browser azurite podman lint typecheck
 	$(BIN)/pytest -q
+
+# Locust, headless and bounded (RUN_TIME s), with a verdict against loadtest/slo.toml in
+# loadtest/out/slo.json. Local server and fake model unless HOST=https://... names a deployment
+# (TOKEN_ENV=NAME: a variable holding a bearer token for it).
+RUN_TIME ?= 60
+USERS ?= 20
+loadtest: install
+	$(BIN)/python loadtest/run.py --run-time $(RUN_TIME) --users $(USERS) $(if $(filter command line environment,$(origin HOST)),--host $(HOST)) $(if $(TOKEN_ENV),--token-env $(TOKEN_ENV))
 
 run: install
 	$(BIN)/chatref ingest docs README.md && $(BIN)/chatref serve --host $(HOST) --port $(PORT)

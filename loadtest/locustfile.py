@@ -4,19 +4,29 @@
         --headless -u 50 -r 10 -t 2m
 
 Point it at a `chatref serve` (with a model: the fake in tests/fakes, or a real deployment you
-are allowed to load). Besides the usual per-request rows, two extra rows are reported:
-``chat TTFT`` (time to the first streamed ``delta`` event) and ``chat stream`` (the whole answer).
-Failures: any HTTP error, an ``error`` event, or a stream that ends without ``done``.
+are allowed to load); `make loadtest` (loadtest/run.py) starts one with a fake model and gives a
+verdict against loadtest/slo.toml. Besides the usual per-request rows, two extra rows are
+reported: ``chat TTFT`` (time to the first streamed ``delta`` event) and ``chat stream`` (the
+whole answer). Failures: any HTTP error, an ``error`` event, or a stream that ends without
+``done``. With ``--samples-out FILE`` every chat's TTFT, duration and completion tokens are
+written to FILE as JSON when the test stops (loadtest/run.py computes the SLO figures from them).
+With ``--bearer-token-env NAME`` each request carries ``Authorization: Bearer $NAME``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
+from argparse import ArgumentParser
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
+from locust.env import Environment
+
+SAMPLES: list[dict[str, Any]] = []  # one per chat: ttft_s, total_s, completion_tokens, ok
+STARTED_AT: list[float] = []
 
 QUESTIONS = [
     "How does chatref answer when no model is configured?",
@@ -29,11 +39,49 @@ QUESTIONS = [
 FOLLOW_UPS = ["Can you give more detail?", "Where is that documented?", "Why is that?"]
 
 
+@events.init_command_line_parser.add_listener
+def _options(parser: ArgumentParser) -> None:
+    parser.add_argument("--samples-out", default="", help="write per-chat samples (JSON) here")
+    parser.add_argument("--bearer-token-env", default="",
+                        help="environment variable holding a bearer token for every request")
+
+
+@events.test_start.add_listener
+def _started(environment: Environment, **_: Any) -> None:
+    SAMPLES.clear()
+    STARTED_AT[:] = [time.time()]
+
+
+@events.test_stop.add_listener
+def _write_samples(environment: Environment, **_: Any) -> None:
+    options = environment.parsed_options
+    path = getattr(options, "samples_out", "") if options else ""
+    if not path:
+        return
+    other = [entry for (name, method), entry in environment.stats.entries.items()
+             if method != "SSE"]
+    summary = {
+        "started_at": STARTED_AT[0] if STARTED_AT else None,
+        "stopped_at": time.time(),
+        "users": getattr(options, "num_users", None),
+        "host": environment.host,
+        "chats": SAMPLES,
+        "requests": sum(e.num_requests for e in other),
+        "request_failures": sum(e.num_failures for e in other),
+    }
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(summary, out)
+
+
 class ChatUser(HttpUser):
     wait_time = between(1, 5)  # reading the answer before asking again
 
     def on_start(self) -> None:
         self.conversation_id: str | None = None
+        options = self.environment.parsed_options
+        token_env = getattr(options, "bearer_token_env", "") if options else ""
+        if token_env:
+            self.client.headers["Authorization"] = f"Bearer {os.environ[token_env]}"
 
     def _chat(self, question: str, conversation_id: str | None) -> str | None:
         body: dict[str, Any] = {"messages": [{"role": "user", "content": question}]}
@@ -44,10 +92,13 @@ class ChatUser(HttpUser):
         new_id: str | None = None
         done = False
         failure: str | None = None
+        completion_tokens: int | None = None
         with self.client.post("/api/chat", json=body, stream=True, name="/api/chat",
                               catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
+                SAMPLES.append({"ttft_s": None, "total_s": time.perf_counter() - started,
+                                "completion_tokens": None, "ok": False})
                 return None
             event = ""
             # chunk_size=None: lines as they arrive (the default 512-byte reads would delay TTFT)
@@ -62,6 +113,7 @@ class ChatUser(HttpUser):
                         first_token_s = time.perf_counter() - started
                     elif event == "done":
                         done = True
+                        completion_tokens = data.get("usage", {}).get("completion_tokens")
                     elif event == "error":
                         failure = f"{data['code']}: {data['message']}"
             if failure or not done:
@@ -69,6 +121,8 @@ class ChatUser(HttpUser):
             else:
                 response.success()
         total_s = time.perf_counter() - started
+        SAMPLES.append({"ttft_s": first_token_s, "total_s": total_s,
+                        "completion_tokens": completion_tokens, "ok": done and not failure})
         fire = self.environment.events.request.fire
         if first_token_s is not None:
             fire(request_type="SSE", name="chat TTFT", response_time=first_token_s * 1000,
