@@ -76,7 +76,8 @@ def test_container_answers_from_its_bundled_docs_with_citations(container: Conta
     assert isinstance(citations, list) and citations, answer
     sources = {c["source"] for c in citations}
     assert any(s.startswith("/opt/chatref/docs/") for s in sources), sources
-    assert "[1]" in str(answer["text"])
+    text = str(answer["text"])
+    assert all(f"[{c['id']}]" in text for c in citations), (text, citations)
 
 
 def test_container_runs_as_non_root_on_a_read_only_root(container: Container) -> None:
