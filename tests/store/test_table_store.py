@@ -175,3 +175,30 @@ def test_user_keys_are_injective_and_valid() -> None:
         assert key and len(key) <= 512 and key.isprintable()
         assert not any(char in key for char in "/\\#?")
         assert key != te.HEALTH_PARTITION
+
+
+async def test_an_instance_whose_clock_is_behind_still_appends(
+    azurite: Azurite, table_store: TableConversationStore  # noqa: F811
+) -> None:
+    import time
+
+    await table_store.append_turn("alice", "c1", question="q", question_id="q1",
+                                  answer=NewAnswer("a", "complete"), new_title="t")
+    service = TableServiceClient.from_connection_string(azurite.connection_string)
+    table = service.get_table_client(table_store.backend["table"])
+    # Another instance, its clock 100 s ahead, was the last to write this conversation.
+    conversation = dict(table.get_entity("alice", te.conversation_key("c1")))
+    table.delete_entity("alice", conversation["ListKey"])
+    ahead = time.time() + 100
+    conversation.update(UpdatedAt=ahead, ListKey=te.list_key("c1", ahead))
+    table.upsert_entity(conversation)
+    row = {"PartitionKey": "alice", "RowKey": te.list_key("c1", ahead), "ConversationId": "c1",
+           "Title": "t", "CreatedAt": conversation["CreatedAt"], "UpdatedAt": ahead,
+           "MessageCount": 2}
+    table.upsert_entity(row)
+    for n in (2, 3):  # both land in the same microsecond as the last write: same list key
+        await table_store.append_turn("alice", "c1", question=f"q{n}", question_id=f"q{n}",
+                                      answer=NewAnswer(f"a{n}", "complete"))
+    listed = (await table_store.list_conversations("alice")).conversations
+    assert [(c.id, c.message_count) for c in listed] == [("c1", 6)]
+    assert len(await table_store.get_messages("alice", "c1")) == 6

@@ -300,7 +300,7 @@ class TableConversationStore:
                 entity = await self._conversation_entity(user_id, conversation_id)
                 current = te.conversation_from(user_id, conversation_id, entity)
                 etag = str(entity["__etag"])
-                now = max(now, current.updated_at + 1e-6)  # the list key must move
+                now = max(now, current.updated_at)  # another instance's clock may be ahead
             new: list[te.NewMessage] = []
             for offset, (message_id, role, message) in enumerate(messages, start=1):
                 new.append(te.NewMessage(
@@ -321,9 +321,10 @@ class TableConversationStore:
                 ops.append(("update", te.conversation_entity(partition, updated), {
                     "mode": UpdateMode.REPLACE, "etag": etag,
                     "match_condition": MatchConditions.IfNotModified}))
-                ops.append(("delete", {"PartitionKey": partition,
-                                       "RowKey": te.list_key(conversation_id,
-                                                             current.updated_at)}))
+                old_list_key = te.list_key(conversation_id, current.updated_at)
+                if old_list_key != te.list_key(conversation_id, now):  # same microsecond: the
+                    # upsert below replaces it (an entity appears once in a transaction)
+                    ops.append(("delete", {"PartitionKey": partition, "RowKey": old_list_key}))
             ops.append(("upsert", te.list_entity(partition, updated)))
             for item in new:
                 entity, overflow, index = te.message_entities(partition, conversation_id, item)
