@@ -22,6 +22,8 @@ this package does statically what `terraform validate` would do with the azurerm
   outputs) say ``sensitive = true``; every module pins azurerm in ``required_providers``;
 - tfvars files (``*.tfvars``, ``*.tfvars.example``) set only declared variables, and all
   required ones;
+- an autoscaled App Service plan ignores ``worker_count`` after creation, and a route's next
+  hop is a reference to the appliance, never a literal address (``edge_checks``);
 - every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
   ``data.azurerm_t.n.attr``, ``azurerm_t.n.block[0].attr``) points at something that exists.
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import hcl2
 
+from chatref.infra_validate.edge_checks import check_edge
 from chatref.infra_validate.hcl import (
     COUNT,
     EACH,
@@ -67,6 +68,7 @@ def validate_module_dir(
     callees = _check_module_calls(mod, loaded, add)
     _check_meta_arguments(mod, add)
     _check_sensitive_outputs(mod, callees, schema, add)
+    check_edge(mod, add)
     for (address, file), value in _all_values(mod):
         for ref in references(value):
             problem = _check_reference(ref, mod, callees, schema)
