@@ -121,7 +121,8 @@ async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
     index.close()
     return {"files": len(report.outcomes), "chunks": report.chunks_written,
             "elapsed_s": round(report.elapsed_s, 2),
-            "chunks_per_s": round(report.chunks_written / report.elapsed_s, 1)}
+            "chunks_per_s": round(report.chunks_written / report.elapsed_s, 1),
+            "stages_s": {k: round(v, 2) for k, v in report.stages_s.items()}}
 
 
 async def main() -> None:

@@ -37,6 +37,9 @@ async def test_every_format_is_indexed_and_searchable(
         assert hits and hits[0].source.endswith(expected), (query, hits)
     pdf_hit = (await index.keyword_search("recovery point objective", 1))[0]
     assert pdf_hit.page == 2
+    assert {"parse", "chunk", "embed", "write", "wait", "finish"} <= set(report.stages_s)
+    assert report.stages_s["parse"] > 0 and report.stages_s["embed"] > 0
+    assert report.to_dict()["stages_s"]["write"] == round(report.stages_s["write"], 3)
 
 
 async def test_bad_files_are_reported_and_the_rest_indexed(

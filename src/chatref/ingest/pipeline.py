@@ -45,6 +45,13 @@ class FileOutcome:
 class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     elapsed_s: float = 0.0
+    # Where the time went, in seconds: parse and chunk are summed over the worker processes (they
+    # overlap the rest); wait is this process waiting for a parsed file; embed; write is the
+    # index's transaction (rows, FTS5 triggers, commit); finish merges FTS5 segments.
+    stages_s: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stages_s[stage] = self.stages_s.get(stage, 0.0) + seconds
 
     @property
     def counts(self) -> dict[str, int]:
@@ -70,6 +77,7 @@ class IngestReport:
             "counts": self.counts,
             "chunks_written": self.chunks_written,
             "elapsed_s": round(self.elapsed_s, 3),
+            "stages_s": {k: round(v, 3) for k, v in self.stages_s.items()},
             "files": [asdict(o) for o in self.outcomes],
         }
 
@@ -88,21 +96,28 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
 
 async def _store(
     index: DocumentWriter, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
-    known: dict[str, str],
+    known: dict[str, str], report: IngestReport | None = None,
 ) -> FileOutcome:
     """Embed and write one document; its outcome says whether it was new or replaced one."""
+    started = time.perf_counter()
     vectors = await embedder.embed([_embedding_text(record.title, c) for c in chunks])
+    embedded = time.perf_counter()
     rows = [
         ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
         for i, c in enumerate(chunks)
     ]
     await index.write_document(record, rows, vectors)
+    if report is not None:
+        report.add_time("embed", embedded - started)
+        report.add_time("write", time.perf_counter() - embedded)
     status: Status = "updated" if record.path in known else "added"
     return FileOutcome(record.source, status, chunks=len(chunks))
 
 
 async def _finish(report: IngestReport, index: DocumentWriter, started: float) -> IngestReport:
+    finishing = time.perf_counter()
     await index.finish_ingest(report.chunks_written)
+    report.add_time("finish", time.perf_counter() - finishing)
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -176,13 +191,22 @@ async def ingest_paths(
     with pool:
         results = pool.run(files, prepare)
         done = 0
-        while (pair := await asyncio.to_thread(next, results, None)) is not None:
+        while True:
+            waiting = time.perf_counter()
+            pair = await asyncio.to_thread(next, results, None)
+            report.add_time("wait", time.perf_counter() - waiting)
+            if pair is None:
+                break
             item, result = pair
+            if isinstance(result, Parsed):
+                report.add_time("parse", result.parse_s)
+                report.add_time("chunk", result.chunk_s)
             if progress:
                 progress(done, len(files), item.source)
             done += 1
             digest = digests.pop(str(item.path), "")
-            report.outcomes.append(await _outcome(index, embedder, item, result, digest, known))
+            report.outcomes.append(
+                await _outcome(index, embedder, item, result, digest, known, report))
     if prune:
         report.outcomes.extend(
             await _prune(index, paths, {str(f.path) for f in files}, known)
@@ -194,7 +218,7 @@ async def ingest_paths(
 
 async def _outcome(
     index: DocumentWriter, embedder: Embedder, item: SourceFile, result: object, digest: str,
-    known: dict[str, str],
+    known: dict[str, str], report: IngestReport,
 ) -> FileOutcome:
     if isinstance(result, FileOutcome):
         return result
@@ -205,7 +229,7 @@ async def _outcome(
         doc_id=document_id(key), path=key, source=item.source, title=result.title,
         content_hash=digest,
     )
-    return await _store(index, embedder, record, result.chunks, known)
+    return await _store(index, embedder, record, result.chunks, known, report)
 
 
 async def _prune(
@@ -264,7 +288,7 @@ async def ingest_texts(
             doc_id=document.key, path=document.key, source=document.key,
             title=document.title, content_hash=digest,
         )
-        report.outcomes.append(await _store(index, embedder, record, chunks, known))
+        report.outcomes.append(await _store(index, embedder, record, chunks, known, report))
     if progress:
         progress(total, total, "")
     return await _finish(report, index, started)

@@ -51,6 +51,8 @@ class ParseJob:
 class Parsed:
     title: str
     chunks: list[Chunk]
+    parse_s: float = 0.0
+    chunk_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,12 @@ def _worker_main(
             return
         result: ParseResult
         try:
+            started = time.perf_counter()
             parsed = parse_document(Path(job.name), job.data, limits)
+            parsed_at = time.perf_counter()
             chunks = chunk_blocks(parsed.blocks, max_chars=max_chars, overlap_chars=overlap_chars)
-            result = Parsed(parsed.title, chunks)
+            result = Parsed(parsed.title, chunks, parsed_at - started,
+                            time.perf_counter() - parsed_at)
         except DocumentError as exc:
             result = ParseFailure(exc.reason)
         except MemoryError:
