@@ -72,6 +72,10 @@ async def test_same_origin_and_non_browser_requests_pass(client: httpx.AsyncClie
                     {"Sec-Fetch-Site": "none"}, {}):
         response = await client.delete("/api/conversations/unknown", headers=headers)
         assert response.status_code == 404, headers
+    # behind a gateway: the page's origin is an allowed host other than the Host the app sees
+    behind = await client.delete("/api/conversations/unknown",
+                                 headers={"Origin": "https://localhost", "Host": "127.0.0.1"})
+    assert behind.status_code == 404
     # reading is never refused for its origin: browsers do not let the other site see it
     assert (await client.get("/api/conversations",
                              headers={"Origin": "https://evil.example"})).status_code == 200

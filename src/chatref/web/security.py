@@ -5,9 +5,10 @@ state changes, and the security headers.
   refused with 400. This closes DNS rebinding against a loopback server: a page on
   ``evil.example`` that re-points its name at 127.0.0.1 still sends ``Host: evil.example``.
 - **Same origin for state changes**: Easy Auth signs browsers in with a cookie, which the
-  browser also sends on cross-site requests; a POST/PUT/PATCH/DELETE whose ``Origin`` is another
-  site, or whose ``Sec-Fetch-Site`` says ``cross-site``/``same-site``, is refused with 403 unless
-  ``CHATREF_CORS_ORIGINS`` lists that origin. Clients that send neither (curl, SDKs) pass.
+  browser also sends on cross-site requests; a POST/PUT/PATCH/DELETE whose ``Origin`` is neither
+  the request's Host nor an allowed host, or whose ``Sec-Fetch-Site`` says ``cross-site`` or
+  ``same-site``, is refused with 403 unless ``CHATREF_CORS_ORIGINS`` lists that origin. Clients
+  that send neither (curl, SDKs) pass.
 - **Headers** on every response, errors included: the CSP below (no inline script),
   ``nosniff``, ``no-referrer``, ``Cache-Control: no-store`` on API answers, and HSTS when the
   request reached the front end over HTTPS (``X-Forwarded-Proto: https`` on App Service).
@@ -92,8 +93,13 @@ class SecurityMiddleware:
         if origin is not None:
             if origin in self.cors_origins:
                 return True
+            # Behind a gateway the Host the app sees may be the App Service name while the page
+            # was served from the public name: an Origin on any allowed host is this site.
             parts = urlsplit(origin)
-            if not parts.netloc or parts.netloc.lower() != headers.get("host", "").lower():
+            same_host = parts.netloc.lower() == headers.get("host", "").lower()
+            allowed = ("*" not in self.allowed_hosts
+                       and host_name(parts.netloc) in self.allowed_hosts)
+            if not parts.netloc or not (same_host or allowed):
                 return False
         site = headers.get("sec-fetch-site")
         if site in ("cross-site", "same-site"):
