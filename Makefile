@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 IMAGE ?= localhost/chatref:dev
 
-.PHONY: install checkov browser azurite podman image loadtest lint typecheck test run bench clean docs lock
+.PHONY: install checkov browser azurite podman image loadtest lint typecheck test doctest run bench clean docs lock
 
 # Installs come from lock files with hashes (requirements/*.txt), so a fresh machine gets exactly
 # what CI tested: app.txt (the app, for the image), dev.txt (app + dev tools), checkov.txt.
@@ -48,7 +48,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install checkov browser azurite podman lint typecheck
+# The `>>>` examples of the pure modules (no I/O, no live services) run as tests; other modules'
+# examples are illustrations (await, services) and stay out of this list.
+DOCTESTED := src/chatref/sqlitedb.py src/chatref/store/migrations.py \
+	src/chatref/store/table_entities.py src/chatref/llm/sse.py src/chatref/chat/prompt.py \
+	src/chatref/chat/tokens.py src/chatref/ingest/chunking.py src/chatref/retrieval/text.py \
+	src/chatref/identity/config.py src/chatref/identity/principal.py \
+	src/chatref/identity/easyauth.py src/chatref/policy/catalog.py \
+	src/chatref/infra_validate/__init__.py src/chatref/web/sse.py src/chatref/ops/fakeregion.py
+
+test: install checkov browser azurite podman lint typecheck doctest
 	$(BIN)/pytest -q
 
 # Locust, headless and bounded (RUN_TIME s), with a verdict against loadtest/slo.toml in
@@ -58,6 +67,9 @@ RUN_TIME ?= 60
 USERS ?= 20
 loadtest: install
 	$(BIN)/python loadtest/run.py --run-time $(RUN_TIME) --users $(USERS) $(if $(filter command line environment,$(origin HOST)),--host $(HOST)) $(if $(TOKEN_ENV),--token-env $(TOKEN_ENV))
+
+doctest: install
+	$(BIN)/pytest -q --doctest-modules $(DOCTESTED)
 
 run: install
 	$(BIN)/chatref ingest docs README.md && $(BIN)/chatref serve --host $(HOST) --port $(PORT)
