@@ -7,8 +7,15 @@ citations, persist the turn (question and answer in one durable write, before ``
 report it to the observer.
 
 ``start_turn`` does everything that can fail because of the request (bad input, unknown
-conversation, index down) before anything is streamed, so the web layer can still answer 4xx/5xx.
+conversation) before anything is streamed, so the web layer can still answer 4xx.
 ``ChatTurn.events`` then streams; model failures become events, never exceptions.
+
+A dependency that is down degrades the turn instead of failing it, whatever the backend and
+whatever it raised: with the search index unreachable the answer says that sources are
+unavailable, cites nothing and does not call the model (an answer it could not ground);
+with the conversation store unreachable the turn is answered without the stored history and the
+answer says that it was not saved (``TurnDone.message_id`` is then None). ``chatref drill
+dependencies`` rehearses both.
 
 >>> service = ChatService(retriever, store, model=None, limits=ChatLimits())
 >>> turn = await service.start_turn(ChatRequest([ChatMessage("user", "How do I rotate keys?")]))
@@ -40,7 +47,7 @@ from chatref.chat.types import (
     TurnFailed,
     TurnStarted,
 )
-from chatref.errors import ContentFilteredError, InputError, ModelError
+from chatref.errors import ChatrefError, ContentFilteredError, InputError, ModelError
 from chatref.llm.base import ChatMessage, ChatModel, ModelDelta, ModelEvent, Usage
 from chatref.retrieval.types import Passage, SearchMode
 from chatref.settings import Settings
@@ -60,6 +67,18 @@ CONTENT_FILTERED_MESSAGE = (
     "filter. Please rephrase your question."
 )
 CONTENT_FILTERED_TAIL = "\n\n*The rest of this answer was withheld by the content safety filter.*"
+SOURCES_UNAVAILABLE_MESSAGE = (
+    "*The document search is unavailable right now, so I can't answer from your documents or "
+    "cite any source. Please try again in a few minutes.*"
+)
+HISTORY_UNAVAILABLE_NOTICE = (
+    "*Earlier messages of this conversation could not be loaded, so this answer does not take "
+    "them into account.*\n\n"
+)
+NOT_SAVED_NOTICE = (
+    "\n\n*This conversation could not be saved right now: this answer is not in your "
+    "history.*"
+)
 REWRITE_MAX_TOKENS = 64
 TITLE_MAX_CHARS = 80
 
@@ -141,6 +160,10 @@ async def _closing(stream: AsyncIterator[ModelEvent]) -> AsyncIterator[None]:
             await aclose()
 
 
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, ChatrefError) else f"{type(exc).__name__}: {exc}"
+
+
 def _title(question: str) -> str:
     title = " ".join(question.split())
     if len(title) > TITLE_MAX_CHARS:
@@ -164,8 +187,12 @@ class ChatTurn:
         user_message_id: str | None,
         new_title: str | None,
         started_at: float,
+        sources_unavailable: bool = False,
+        history_unavailable: bool = False,
     ) -> None:
         self._service = service
+        self.sources_unavailable = sources_unavailable
+        self.history_unavailable = history_unavailable
         self.request = request
         self.question = question
         self.query = query
@@ -194,7 +221,14 @@ class ChatTurn:
                 draft.finish_reason = "stopped"
                 self._service._persist_in_background(self, draft)
         citations = self._citations(draft)
-        message_id = await self._service._persist(self, draft, citations)
+        try:
+            message_id = await self._service._persist(self, draft, citations)
+        except Exception as exc:  # any store, any error: the answer stands, unsaved
+            log.warning("the turn could not be stored (%s); answered without saving",
+                        _describe(exc))
+            message_id = None
+            draft.parts.append(NOT_SAVED_NOTICE)
+            yield TextDelta(NOT_SAVED_NOTICE)
         yield CitationsReady(citations)
         usage = self._usage(draft)
         if draft.failure is not None:
@@ -203,6 +237,13 @@ class ChatTurn:
             yield TurnDone(draft.finish_reason, usage, draft.mode, message_id, draft.model)
 
     async def _generate(self, draft: _Draft) -> AsyncIterator[TextDelta]:
+        if self.history_unavailable:
+            draft.parts.append(HISTORY_UNAVAILABLE_NOTICE)
+            yield TextDelta(HISTORY_UNAVAILABLE_NOTICE)
+        if self.sources_unavailable:
+            async for delta in self._no_sources(draft):
+                yield delta
+            return
         model = self._service.model
         if model is None:
             async for delta in self._extractive(draft, NO_MODEL_NOTICE):
@@ -247,6 +288,17 @@ class ChatTurn:
                 f"The model stopped answering part-way ({exc.message}). The partial answer was "
                 "kept; ask again to retry.",
             )
+
+    async def _no_sources(self, draft: _Draft) -> AsyncIterator[TextDelta]:
+        """Search is down: say so, cite nothing, and do not ask the model for an answer it
+        could not ground in any document."""
+        draft.mode = "extractive"
+        draft.status = "extractive"
+        draft.finish_reason = "stop"
+        draft.usage = Usage(0, 0)
+        draft.cited = []
+        draft.parts.append(SOURCES_UNAVAILABLE_MESSAGE)
+        yield TextDelta(SOURCES_UNAVAILABLE_MESSAGE)
 
     async def _extractive(self, draft: _Draft, notice: str) -> AsyncIterator[TextDelta]:
         answer = extractive_answer(self.query, self.passages, notice=notice)
@@ -334,15 +386,30 @@ class ChatService:
         """Validate, load history, rewrite, retrieve and compose the prompt."""
         started_at = time.perf_counter()
         question = self.validate(request.messages)
+        history_unavailable = False
         if request.conversation_id is not None:
-            stored = await self.store.get_messages(request.user_id, request.conversation_id)
+            try:
+                stored = await self.store.get_messages(request.user_id, request.conversation_id)
+            except InputError:  # an unknown conversation stays a 404
+                raise
+            except Exception as exc:  # any store, any error: answer without the history
+                log.warning("conversation history unavailable (%s); answering without it",
+                            _describe(exc))
+                stored, history_unavailable = [], True
             history = [
                 ChatMessage(m.role, m.content) for m in stored if m.content and m.role
             ]
         else:
             history = [m for m in request.messages[:-1] if m.role != "system"]
         query = await self._standalone_query(question, history)
-        passages = await self.retriever.search(query, top_k=self.limits.top_k)
+        sources_unavailable = False
+        try:
+            passages = await self.retriever.search(query, top_k=self.limits.top_k)
+        except InputError:
+            raise
+        except Exception as exc:  # any index, any error: say sources are unavailable
+            log.warning("search unavailable (%s); answering without sources", _describe(exc))
+            passages, sources_unavailable = [], True
         prompt = compose_prompt(
             question, passages, history, history_budget_tokens=self.limits.history_token_budget
         )
@@ -360,6 +427,7 @@ class ChatService:
             self, request, question=question, query=query, passages=passages, prompt=prompt,
             conversation_id=conversation_id, user_message_id=user_message_id,
             new_title=new_title, started_at=started_at,
+            sources_unavailable=sources_unavailable, history_unavailable=history_unavailable,
         )
 
     async def answer(self, request: ChatRequest) -> Answer:

@@ -40,6 +40,36 @@ def failover(
     raise typer.Exit(0 if report.passed else 1)
 
 
+@drill_app.command("dependencies")
+def dependencies(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Search and storage scenarios: the chat with its index, then its conversation store,
+    unreachable. Exit 0 only if each degraded as it should (see docs/operations.md).
+
+    Uses the configured Azure AI Search / Table Storage backends (pointed at a closed port for
+    the outage), else SQLite in a temporary folder: your own data is never touched.
+    """
+    from chatref.ops.dependency_drill import run_dependency_drill
+
+    report = asyncio.run(run_dependency_drill(Settings()))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        raise typer.Exit(0 if report.passed else 1)
+    console = Console()
+    console.print(f"Dependency drill (search: {report.backends['search']}, store: "
+                  f"{report.backends['store']}), {report.duration_s:.1f} s", highlight=False)
+    for s in report.scenarios:
+        mark = "[green]✓[/]" if s.passed else "[red]✗[/]"
+        console.print(f"{mark} [bold]{s.name}[/]: {s.description}. Expected: {s.expectation}. "
+                      f"({s.citations} citation(s), {'saved' if s.saved else 'not saved'})",
+                      highlight=False)
+        for problem in s.problems:
+            console.print(f"    [red]{problem}[/]", highlight=False)
+    console.print("[bold green]drill passed[/]" if report.passed else "[bold red]drill failed[/]")
+    raise typer.Exit(0 if report.passed else 1)
+
+
 def _print(report: DrillReport, console: Console) -> None:
     console.print(f"Failover drill ({report.mode}: {', '.join(report.regions)}), "
                   f"{report.duration_s:.1f} s")
