@@ -34,6 +34,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
 from azure.core.credentials import AzureKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
@@ -44,6 +45,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.rest import HttpRequest
 from azure.search.documents.aio import SearchClient
 from azure.search.documents.indexes.aio import SearchIndexClient
 from azure.search.documents.indexes.models import (
@@ -58,13 +60,14 @@ from azure.search.documents.indexes.models import (
     VectorSearch,
     VectorSearchProfile,
 )
-from azure.search.documents.models import VectorizedQuery
 
 from chatref.errors import ConfigurationError, EmbedderMismatchError, IndexError_
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Embedder, Passage, Vectors
 from chatref.settings import Settings
 
 T = TypeVar("T")
+
+API_VERSION = "2024-07-01"  # what azure-search-documents 11.5.x speaks (the fake's Swagger)
 
 MAX_BATCH_ACTIONS = 1000
 MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024  # the service's 16 MB, less room for the envelope
@@ -160,6 +163,9 @@ async def _translated(what: str, where: str) -> AsyncIterator[None]:
                           "managed identity's role (Search Index Data Reader/Contributor) or "
                           "AZURE_SEARCH_API_KEY") from exc
     except HttpResponseError as exc:
+        if exc.status_code == 404:
+            raise IndexError_(f"{what}: {where} does not exist; create it with "
+                              "`chatref index create` (or run `chatref ingest`)") from exc
         raise IndexError_(f"{what}: {where} answered HTTP {exc.status_code}: "
                           f"{_reason(exc)}") from exc
     except (ServiceRequestError, ServiceResponseError) as exc:
@@ -210,12 +216,11 @@ class AzureSearchIndex:
         retry: dict[str, Any] = {"retry_total": retry_total,
                                  "retry_backoff_factor": retry_backoff_s,
                                  "retry_backoff_max": 60}
-        if ca_file:
-            retry["connection_verify"] = ca_file
         self._retry_backoff_s = retry_backoff_s
         self._item_retries = retry_total
-        self._client = SearchClient(self.endpoint, index_name, credential, **retry)
-        self._admin = SearchIndexClient(self.endpoint, credential, **retry)
+        self._client = SearchClient(self.endpoint, index_name, credential, **retry,
+                                    **_trusting(ca_file))
+        self._admin = SearchIndexClient(self.endpoint, credential, **retry, **_trusting(ca_file))
         self._max_actions = max_batch_actions
         self._max_bytes = max_batch_bytes
         self._pending = _Pending()
@@ -287,31 +292,37 @@ class AzureSearchIndex:
         words = _SIMPLE_SYNTAX.sub(" ", text).strip() if text is not None else None
         if text is not None and not words:
             return []
-        options: dict[str, Any] = {"select": PASSAGE_FIELDS, "top": limit,
-                                   "filter": "ordinal ge 0"}
+        # The body is built here and sent through the SDK's pipeline (its credential, retry and
+        # logging policies): the SDK's model serialiser costs ~20 us per vector element
+        # (docs/benchmarks.md), which made it most of the client's time per search.
+        body: dict[str, Any] = {"select": ",".join(PASSAGE_FIELDS), "top": limit,
+                                "filter": "ordinal ge 0"}
+        if words is not None:
+            body["search"] = words
         if vector is not None:
             if len(vector) != self.dimension:
                 raise ValueError(f"query vector has dimension {len(vector)}, not "
                                  f"{self.dimension}")
-            options["vector_queries"] = [VectorizedQuery(
-                vector=[float(x) for x in vector], k_nearest_neighbors=max(limit, 50),
-                fields=VECTOR_FIELD)]
+            body["vectorQueries"] = [{
+                "kind": "vector", "vector": np.asarray(vector, dtype=np.float64).tolist(),
+                "k": max(limit, 50), "fields": VECTOR_FIELD}]
         if self.semantic and words:
-            options["query_type"] = "semantic"
-            options["semantic_configuration_name"] = SEMANTIC_CONFIGURATION
+            body["queryType"] = "semantic"
+            body["semanticConfiguration"] = SEMANTIC_CONFIGURATION
 
         async def request() -> list[Passage]:
+            response = await self._client.send_request(HttpRequest(
+                "POST", f"/docs/search.post.search?api-version={API_VERSION}", json=body))
+            response.raise_for_status()
             passages = []
-            async for row in await self._client.search(search_text=words, **options):
-                score = float(row.get("@search.reranker_score") or row["@search.score"])
+            for row in response.json()["value"][:limit]:
+                score = float(row.get("@search.rerankerScore") or row["@search.score"])
                 passages.append(Passage(
                     chunk_id=f"{row['doc_id']}:{row['ordinal']}", doc_id=row["doc_id"],
                     source=row["source"], title=row["title"], page=row.get("page"),
                     section=row.get("section"), text=row["content"], score=score,
                     scores={mode: score},
                 ))
-                if len(passages) >= limit:
-                    break
             return passages
 
         return await self._call("searching", request)
@@ -482,6 +493,32 @@ class AzureSearchIndex:
             close = getattr(self._credential, "close", None)
             if close is not None:
                 await close()
+
+
+def _trusting(ca_file: str | None) -> dict[str, Any]:
+    """Client options that trust ``ca_file``'s CA, with one SSL context per client.
+
+    azure-core's ``connection_verify=<file>`` builds a new SSL context for every request, and
+    aiohttp then opens a new TLS connection each time (measured: a handshake per search).
+    """
+    if not ca_file:
+        return {}
+    import ssl
+
+    import aiohttp
+    from azure.core.pipeline.transport._aiohttp import AioHttpTransport
+
+    context = ssl.create_default_context(cafile=ca_file)
+
+    class Transport(AioHttpTransport):
+        async def open(self) -> None:
+            if self.session is None and self._session_owner:
+                self.session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(ssl=context), trust_env=True,
+                    cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+            await super().open()  # type: ignore[no-untyped-call]  # azure-core: untyped
+
+    return {"transport": Transport()}
 
 
 def _batch(actions: list[dict[str, Any]]) -> Any:
