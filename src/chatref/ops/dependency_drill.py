@@ -9,11 +9,12 @@ breaks one dependency for real and asks a question, then checks what the user wo
 - ``store_unreachable``: the question is still answered, with its citations, and the answer says
   the conversation was not saved.
 
-Breaking a dependency for real: the local SQLite index or store is closed under the running
-service (its next call raises what a vanished file or handle raises); an Azure AI Search or
-Table Storage backend is pointed at a closed port on 127.0.0.1 (its SDK raises a connection
-error). With no Azure backend configured the drill works in a temporary folder with one small
-document; nothing of the user's data is touched. Example::
+Breaking a dependency for real: the service is built as the app builds it (so the backend is
+reachable at start-up, as after any deployment), then the index or the store is closed under
+it, so its next call fails inside the backend: a closed SQLite database, or an Azure SDK client
+whose transport is gone. With no Azure search backend configured the drill works in a temporary
+folder with one small document; nothing of the user's data is touched (conversations it stores
+in a configured Table are the drill user's own). Example::
 
     report = await run_dependency_drill(Settings())
     print(report.passed, [s.name for s in report.scenarios if not s.passed])
@@ -22,7 +23,6 @@ document; nothing of the user's data is touched. Example::
 from __future__ import annotations
 
 import re
-import socket
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -77,14 +77,6 @@ class _Seen:
     failure: str | None = None
 
 
-def _closed_port_url() -> str:
-    """An https URL on 127.0.0.1 where nothing listens: connections are refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"https://127.0.0.1:{port}"
-
-
 async def _ask(services: Services) -> _Seen:
     seen = _Seen()
     turn = await services.require_chat().start_turn(
@@ -102,18 +94,12 @@ async def _ask(services: Services) -> _Seen:
 
 
 async def _break_search(settings: Settings) -> Services:
-    if settings.azure_search_endpoint:
-        return await build_chat_services(
-            settings.model_copy(update={"azure_search_endpoint": _closed_port_url()}))
     services = await build_chat_services(settings)
     await services.index.aclose()
     return services
 
 
 async def _break_store(settings: Settings) -> Services:
-    if settings.azure_storage_table_endpoint:
-        return await build_chat_services(
-            settings.model_copy(update={"azure_storage_table_endpoint": _closed_port_url()}))
     services = await build_chat_services(settings)
     if services.store is not None:
         await services.store.aclose()
