@@ -19,10 +19,12 @@ ENV PIP_NO_INDEX=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/chatref
 # Dependencies first: this layer is cached until the wheelhouse's dependencies change.
 COPY build/wheelhouse/deps /wheels/deps
-# Packages' own test suites are not needed to run them (about 18 MB).
+# Packages' own test suites, type stubs and C headers/sources are not needed to run them.
 RUN /opt/chatref/bin/pip install -q --no-deps /wheels/deps/*.whl \
     && find /opt/chatref/lib -depth -type d -name tests -path '*/site-packages/*/*' \
-        -exec rm -rf {} +
+        -exec rm -rf {} + \
+    && find /opt/chatref/lib/python3.11/site-packages -type f \
+        \( -name '*.pyi' -o -name '*.h' -o -name '*.c' -o -name '*.pxd' \) -delete
 COPY build/wheelhouse/app /wheels/app
 # After the consistency check: pip and setuptools are not needed at run time, nor is hf-xet,
 # huggingface_hub's download accelerator (nothing is downloaded at run time; 11 MB).
