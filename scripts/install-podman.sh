@@ -15,5 +15,8 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
-$SUDO apt-get install -y -q --no-install-recommends podman runc mmdebstrap >/dev/null
+# debian-archive-keyring: mmdebstrap verifies bookworm's packages with it (already there on
+# Debian; on Ubuntu, e.g. a GitHub-hosted runner, it is not)
+$SUDO apt-get install -y -q --no-install-recommends podman runc mmdebstrap \
+  debian-archive-keyring >/dev/null
 podman --version
