@@ -46,7 +46,9 @@ def prod() -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_environment_validates_clean(env: str, schema: Schema) -> None:
     findings = validate_tree(INFRA / "environments" / env, schema)
-    assert [str(f) for f in findings] == []
+    assert [str(f) for f in findings if not f.is_warning] == []
+    # the only warnings allowed: model lifecycle notices from the model catalogue
+    assert {f.code for f in findings if f.is_warning} <= {"model-warning"}
 
 
 def test_every_module_validates_clean(schema: Schema) -> None:

@@ -28,6 +28,19 @@ locals {
   )
 }
 
+locals {
+  # Model, version and SKU combinations with the regions that offer them and their lifecycle
+  # dates, each with its source: the same file chatref's policy check reads.
+  model_catalogue = {
+    for m in jsondecode(file("${path.module}/model-catalogue.json")).models :
+    "${m.model}|${m.version}|${m.sku}" => m
+  }
+  deployed_models = {
+    chat      = "${var.chat_model.name}|${var.chat_model.version}|${var.chat_model.sku_name}"
+    embedding = "${var.embedding_model.name}|${var.embedding_model.version}|${var.embedding_model.sku_name}"
+  }
+}
+
 resource "azurerm_cognitive_account" "this" {
   #checkov:skip=CKV2_AZURE_22:The customer-managed key is attached by azurerm_cognitive_account_customer_managed_key.this below (one per account); checkov does not connect the two for_each resources. tests/infra asserts it is on in prod.
   #checkov:skip=CKV_AZURE_247:Outbound access is restricted with an empty FQDN allow-list by default (no outbound calls at all), stricter than the check's demand for a non-empty list.
@@ -95,7 +108,18 @@ resource "azurerm_cognitive_deployment" "chat" {
   name                   = var.chat_model.deployment_name
   cognitive_account_id   = azurerm_cognitive_account.this[each.key].id
   rai_policy_name        = azurerm_cognitive_account_rai_policy.this[each.key].name
-  version_upgrade_option = "NoAutoUpgrade"
+  version_upgrade_option = var.version_upgrade_option
+
+  lifecycle {
+    precondition {
+      condition     = contains(try(local.model_catalogue[local.deployed_models.chat].regions, []), each.value.location)
+      error_message = "${local.deployed_models.chat} is not offered in ${each.value.location} according to model-catalogue.json (model|version|SKU): pick a listed combination, or add one with its source."
+    }
+    precondition {
+      condition     = try(local.model_catalogue[local.deployed_models.chat].retirement, null) == null || timecmp(plantimestamp(), "${try(local.model_catalogue[local.deployed_models.chat].retirement, "")}T00:00:00Z") < 0
+      error_message = "${local.deployed_models.chat} is retired according to model-catalogue.json: deploy its replacement."
+    }
+  }
 
   model {
     format  = "OpenAI"
@@ -115,7 +139,18 @@ resource "azurerm_cognitive_deployment" "embedding" {
   name                   = var.embedding_model.deployment_name
   cognitive_account_id   = azurerm_cognitive_account.this[each.key].id
   rai_policy_name        = azurerm_cognitive_account_rai_policy.this[each.key].name
-  version_upgrade_option = "NoAutoUpgrade"
+  version_upgrade_option = var.version_upgrade_option
+
+  lifecycle {
+    precondition {
+      condition     = contains(try(local.model_catalogue[local.deployed_models.embedding].regions, []), each.value.location)
+      error_message = "${local.deployed_models.embedding} is not offered in ${each.value.location} according to model-catalogue.json (model|version|SKU): pick a listed combination, or add one with its source."
+    }
+    precondition {
+      condition     = try(local.model_catalogue[local.deployed_models.embedding].retirement, null) == null || timecmp(plantimestamp(), "${try(local.model_catalogue[local.deployed_models.embedding].retirement, "")}T00:00:00Z") < 0
+      error_message = "${local.deployed_models.embedding} is retired according to model-catalogue.json: deploy its replacement."
+    }
+  }
 
   model {
     format  = "OpenAI"
@@ -135,7 +170,7 @@ resource "azurerm_cognitive_deployment" "provisioned" {
   name                   = "${var.chat_model.deployment_name}-ptu"
   cognitive_account_id   = azurerm_cognitive_account.this[var.provisioned_throughput.account].id
   rai_policy_name        = azurerm_cognitive_account_rai_policy.this[var.provisioned_throughput.account].name
-  version_upgrade_option = "NoAutoUpgrade"
+  version_upgrade_option = "NoAutoUpgrade" # a PTU reservation is for one model version: change it deliberately
 
   model {
     format  = "OpenAI"

@@ -47,13 +47,13 @@ variable "chat_model" {
     name            = string
     version         = string
     deployment_name = string
-    sku_name        = optional(string, "Standard")
+    sku_name        = optional(string, "GlobalStandard")
     capacity        = optional(number, 30)
   })
-  description = "Chat model deployed in every account (pay-as-you-go); capacity in thousands of tokens per minute."
+  description = "Chat model deployed in every account (pay-as-you-go); capacity in thousands of tokens per minute. The model, version and SKU must be offered in every account's region and not retired: model-catalogue.json, checked at plan time."
   default = {
-    name            = "gpt-4o"
-    version         = "2024-11-20"
+    name            = "gpt-5.5"
+    version         = "2026-04-24"
     deployment_name = "chat"
   }
 }
@@ -63,14 +63,25 @@ variable "embedding_model" {
     name            = string
     version         = string
     deployment_name = string
-    sku_name        = optional(string, "Standard")
+    sku_name        = optional(string, "GlobalStandard")
     capacity        = optional(number, 30)
   })
-  description = "Embedding model deployed in every account."
+  description = "Embedding model deployed in every account; checked against model-catalogue.json like chat_model."
   default = {
     name            = "text-embedding-3-small"
     version         = "1"
     deployment_name = "embedding"
+  }
+}
+
+variable "version_upgrade_option" {
+  type        = string
+  description = "What Azure does when a deployed model version retires: OnceCurrentVersionExpired (default) upgrades it then, so the chat keeps answering; the policy warns 90 days before a retirement so the upgrade is normally made here first, deliberately. NoAutoUpgrade stops the deployment at retirement; OnceNewDefaultVersionAvailable follows every new default."
+  default     = "OnceCurrentVersionExpired"
+
+  validation {
+    condition     = contains(["OnceCurrentVersionExpired", "OnceNewDefaultVersionAvailable", "NoAutoUpgrade"], var.version_upgrade_option)
+    error_message = "version_upgrade_option must be OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable or NoAutoUpgrade."
   }
 }
 

@@ -95,7 +95,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         for provider, types in sorted(unchecked.items()):
             print(f"not checked (no {provider} schema here): {', '.join(sorted(types))}",
                   file=sys.stderr)
-        status = "ok" if not findings else f"{len(findings)} problem(s)"
+        errors = [f for f in findings if not f.is_warning]
+        warnings = len(findings) - len(errors)
+        status = "ok" if not errors else f"{len(errors)} problem(s)"
+        if warnings:
+            status += f", {warnings} warning(s)"
         print(f"{checked} module director{'y' if checked == 1 else 'ies'} checked against "
               f"azurerm {schema.version}: {status}", file=sys.stderr)
-    return 1 if findings else 0
+    return 1 if any(not f.is_warning for f in findings) else 0

@@ -40,6 +40,11 @@ class Finding:
     code: str
     message: str
 
+    @property
+    def is_warning(self) -> bool:
+        """Warnings (codes ending in ``-warning``) are printed but do not fail the check."""
+        return self.code.endswith("-warning")
+
     def __str__(self) -> str:
         return f"{self.file}: {self.address}: [{self.code}] {self.message}"
 

@@ -33,6 +33,12 @@ from chatref.infra_validate.model import (
     ModuleDir,
     Schema,
 )
+from chatref.infra_validate.models import check_model_catalogue
+from chatref.infra_validate.provider_rules import (
+    ProviderRules,
+    check_provider_rules,
+    shipped_rules,
+)
 from chatref.infra_validate.schema_checks import (
     check_against_schema,
     declared_type,
@@ -53,9 +59,10 @@ def _resolve_source(mod: ModuleDir, call: Block) -> Path | None:
 
 
 def validate_module_dir(
-    mod: ModuleDir, schema: Schema, loaded: dict[Path, ModuleDir] | None = None
+    mod: ModuleDir, schema: Schema, loaded: dict[Path, ModuleDir] | None = None,
+    rules: ProviderRules | None = None,
 ) -> list[Finding]:
-    """All findings for one directory of .tf files."""
+    """All findings for one directory of .tf files (provider rules: the shipped ones)."""
     findings: list[Finding] = list(mod.parse_errors)
     loaded = loaded if loaded is not None else {}
 
@@ -63,18 +70,30 @@ def validate_module_dir(
         findings.append(Finding(str(file), address, code, message))
 
     check_against_schema(mod, schema, add)
+    check_provider_rules(mod, rules or shipped_rules(), add)
     _check_variables(mod, add)
     _check_outputs(mod, add)
     callees = _check_module_calls(mod, loaded, add)
     _check_meta_arguments(mod, add)
     _check_sensitive_outputs(mod, callees, schema, add)
     check_edge(mod, add)
+    for values in [{}, *(_tfvars_values(path) for path in sorted(mod.path.glob("*.tfvars*")))]:
+        check_model_catalogue(mod, callees, values, add)
     for (address, file), value in _all_values(mod):
         for ref in references(value):
             problem = _check_reference(ref, mod, callees, schema)
             if problem:
                 add(file, address, "reference", problem)
-    return findings
+    return sorted(set(findings), key=findings.index)  # each tfvars file may repeat a finding
+
+
+def _tfvars_values(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            values: dict[str, Any] = hcl2.load(handle, serialization_options=HCL_OPTIONS)
+    except Exception:  # the parser raises several types; validate_tfvars reports them
+        return {}
+    return values
 
 
 def _check_variables(mod: ModuleDir, add: Add) -> None:
