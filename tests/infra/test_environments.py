@@ -83,6 +83,8 @@ def test_every_taggable_resource_is_tagged(schema: Schema) -> None:
     untagged = []
     for module in MODULES.iterdir():
         for (rtype, name), blk in load_module_dir(module).resources.items():
+            if rtype not in schema.resources:
+                continue  # azapi, time: no schema here (a tableServices table takes no tags)
             attributes = schema.resources[rtype]["block"]["attributes"]
             if "tags" in attributes and "tags" not in blk.body:
                 untagged.append(f"{module.name}: {rtype}.{name}")

@@ -22,7 +22,6 @@ DEV_PRODUCTION_GAPS = {
     "CKV_CHATREF_007",  # Key Vault firewall open
     "CKV_CHATREF_014",  # platform-managed keys on storage
     "CKV_CHATREF_015",  # storage firewall open
-    "CKV_CHATREF_017",  # no content trust (Basic registry)
     "CKV_CHATREF_018",  # no registry replica
     "CKV_CHATREF_020",  # search basic tier
     "CKV_CHATREF_021",  # one search replica

@@ -182,8 +182,27 @@ module "key_vault" {
   trusted_ip_ranges             = var.trusted_ip_ranges
   trusted_subnet_ids            = [module.network.app_subnet_id]
   customer_managed_key_enabled  = true
+  openai_key_enabled            = true
   secret_names                  = ["appinsights-connection-string"]
   secret_values                 = { "appinsights-connection-string" = module.monitoring.application_insights_connection_string }
+}
+
+# Azure OpenAI takes its customer-managed key from a vault in its own region: the secondary
+# account's vault, holding only that RSA 2048 key (openai module README).
+module "key_vault_secondary" {
+  source                        = "../../modules/key_vault"
+  name                          = "${local.stem}-kv2"
+  location                      = var.secondary_location
+  resource_group_name           = module.resource_group.name
+  tags                          = local.tags
+  sku_name                      = "premium"
+  purge_protection_enabled      = true
+  soft_delete_retention_days    = 90
+  public_network_access_enabled = false
+  network_default_action        = "Deny"
+  trusted_ip_ranges             = var.trusted_ip_ranges
+  customer_managed_key_enabled  = false
+  openai_key_enabled            = true
 }
 
 module "storage" {
@@ -231,9 +250,10 @@ module "openai" {
   outbound_network_access_restricted = true
   content_filter_severity_threshold  = "Medium"
   customer_managed_key_enabled       = true
-  customer_managed_key_id            = module.key_vault.customer_managed_key_id
-  identity_id                        = module.key_vault.customer_managed_key_identity_id
-  identity_client_id                 = module.key_vault.customer_managed_key_identity_client_id
+  customer_managed_keys = {
+    primary   = { key_vault_id = module.key_vault.id, key_vault_key_id = module.key_vault.openai_key_id }
+    secondary = { key_vault_id = module.key_vault_secondary.id, key_vault_key_id = module.key_vault_secondary.openai_key_id }
+  }
   provisioned_throughput = {
     enabled  = var.provisioned_throughput_enabled
     account  = "primary"
@@ -343,6 +363,7 @@ locals {
     {
       search = { resource_id = module.search.id, subresource = "searchService", zones = ["privatelink.search.windows.net"] }
       kv     = { resource_id = module.key_vault.id, subresource = "vault", zones = ["privatelink.vaultcore.azure.net"] }
+      kv2    = { resource_id = module.key_vault_secondary.id, subresource = "vault", zones = ["privatelink.vaultcore.azure.net"] }
       blob   = { resource_id = module.storage.id, subresource = "blob", zones = ["privatelink.blob.core.windows.net"] }
       table  = { resource_id = module.storage.id, subresource = "table", zones = ["privatelink.table.core.windows.net"] }
       acr    = { resource_id = module.container_registry.id, subresource = "registry", zones = ["privatelink.azurecr.io"] }
@@ -387,6 +408,7 @@ module "diagnostics" {
     { for key in keys(local.openai_accounts) : "openai-${key}" => module.openai.account_ids[key] },
     {
       key-vault     = module.key_vault.id
+      key-vault-2   = module.key_vault_secondary.id
       storage       = module.storage.id
       storage-blob  = "${module.storage.id}/blobServices/default"
       storage-table = "${module.storage.id}/tableServices/default"
@@ -426,6 +448,7 @@ module "governance" {
     { for key in keys(local.openai_accounts) : "openai-${key}" => module.openai.account_ids[key] },
     {
       key-vault     = module.key_vault.id
+      key-vault-2   = module.key_vault_secondary.id
       storage       = module.storage.id
       search        = module.search.id
       registry      = module.container_registry.id

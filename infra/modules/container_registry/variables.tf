@@ -65,6 +65,6 @@ variable "untagged_retention_days" {
 
 variable "premium_features_enabled" {
   type        = bool
-  description = "Premium-only protections: content trust, quarantine, retention of untagged manifests, dedicated data endpoints."
+  description = "Premium-only features: retention of untagged manifests and dedicated data endpoints."
   default     = true
 }

@@ -51,6 +51,21 @@ resource "azurerm_role_assignment" "cmk_crypto_user" {
   skip_service_principal_aad_check = true
 }
 
+# Role assignments take minutes to reach Key Vault's data plane; writing a key or a secret right
+# after granting the role fails with 403 now and then. Wait once, after every grant, before any
+# data-plane write (the Azure Verified Modules do the same with time_sleep).
+resource "time_sleep" "role_propagation" {
+  create_duration = var.role_propagation_wait
+
+  triggers = {
+    roles = join(",", concat(
+      [azurerm_role_assignment.deployer_crypto_officer.id],
+      azurerm_role_assignment.cmk_crypto_user[*].id,
+      azurerm_role_assignment.deployer_secrets_officer[*].id,
+    ))
+  }
+}
+
 resource "azurerm_key_vault_key" "cmk" {
   count = var.customer_managed_key_enabled ? 1 : 0
 
@@ -71,7 +86,32 @@ resource "azurerm_key_vault_key" "cmk" {
     }
   }
 
-  depends_on = [azurerm_role_assignment.deployer_crypto_officer]
+  depends_on = [time_sleep.role_propagation]
+}
+
+# Azure OpenAI accepts RSA 2048 keys only, from a vault in the account's own region, unwrapped
+# by the account's system-assigned identity (granted by the openai module): a key of its own.
+resource "azurerm_key_vault_key" "openai" {
+  count = var.openai_key_enabled ? 1 : 0
+
+  name            = "${var.name}-openai-cmk"
+  key_vault_id    = azurerm_key_vault.this.id
+  key_type        = var.sku_name == "premium" ? "RSA-HSM" : "RSA"
+  key_size        = 2048
+  key_opts        = ["wrapKey", "unwrapKey"]
+  expiration_date = var.key_expiration_date
+  tags            = var.tags
+
+  rotation_policy {
+    expire_after         = "P2Y"
+    notify_before_expiry = "P30D"
+
+    automatic {
+      time_before_expiry = "P60D"
+    }
+  }
+
+  depends_on = [time_sleep.role_propagation]
 }
 
 # The identity running Terraform writes the secrets below (values come from other modules).
@@ -93,5 +133,5 @@ resource "azurerm_key_vault_secret" "this" {
   expiration_date = var.key_expiration_date
   tags            = var.tags
 
-  depends_on = [azurerm_role_assignment.deployer_secrets_officer]
+  depends_on = [time_sleep.role_propagation]
 }

@@ -36,3 +36,8 @@ output "secret_uris" {
   description = "Versionless secret URIs by name, for Key Vault references in app settings."
   value       = { for name, s in azurerm_key_vault_secret.this : name => s.versionless_id }
 }
+
+output "openai_key_id" {
+  description = "Versionless ID of the Azure OpenAI key (RSA 2048), or null."
+  value       = var.openai_key_enabled ? azurerm_key_vault_key.openai[0].versionless_id : null
+}

@@ -114,3 +114,15 @@ variable "secret_values" {
   default     = {}
   sensitive   = true
 }
+
+variable "role_propagation_wait" {
+  type        = string
+  description = "How long to wait after granting Key Vault roles before writing keys and secrets (role assignments reach the data plane after a delay)."
+  default     = "60s"
+}
+
+variable "openai_key_enabled" {
+  type        = bool
+  description = "Create an RSA 2048 key for Azure OpenAI accounts in this vault's region (Azure OpenAI takes RSA 2048 only, from a vault in its own region)."
+  default     = false
+}

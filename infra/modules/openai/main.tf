@@ -64,21 +64,40 @@ resource "azurerm_cognitive_account" "this" {
     ip_rules       = var.trusted_ip_ranges
   }
 
-  dynamic "identity" {
-    for_each = var.customer_managed_key_enabled ? [1] : []
-    content {
-      type         = "UserAssigned"
-      identity_ids = [var.identity_id]
-    }
+  # Azure OpenAI unwraps a customer-managed key with its system-assigned identity only.
+  identity {
+    type = "SystemAssigned"
   }
+}
+
+# Customer-managed keys, one way only: this resource, never the account's inline
+# customer_managed_key block (optional, not computed: with both set, the key flips on every
+# apply). One key per account, in a vault in that account's region (the secondary account has its
+# own vault), RSA 2048: the three rules Azure OpenAI sets. Policy rule CKV_CHATREF_071 holds it.
+resource "azurerm_role_assignment" "cmk" {
+  for_each = var.customer_managed_key_enabled ? var.accounts : {}
+
+  scope                = var.customer_managed_keys[each.key].key_vault_id
+  role_definition_name = "Key Vault Crypto Service Encryption User"
+  principal_id         = azurerm_cognitive_account.this[each.key].identity[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# Role assignments reach Key Vault's data plane late: wait before the account first unwraps.
+resource "time_sleep" "cmk_role_propagation" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
+  create_duration = var.role_propagation_wait
+  triggers        = { roles = join(",", [for r in azurerm_role_assignment.cmk : r.id]) }
 }
 
 resource "azurerm_cognitive_account_customer_managed_key" "this" {
   for_each = var.customer_managed_key_enabled ? var.accounts : {}
 
   cognitive_account_id = azurerm_cognitive_account.this[each.key].id
-  key_vault_key_id     = var.customer_managed_key_id
-  identity_client_id   = var.identity_client_id
+  key_vault_key_id     = var.customer_managed_keys[each.key].key_vault_key_id
+
+  depends_on = [time_sleep.cmk_role_propagation]
 }
 
 resource "azurerm_cognitive_account_rai_policy" "this" {

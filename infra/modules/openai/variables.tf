@@ -152,26 +152,28 @@ variable "allowed_outbound_fqdns" {
   default     = []
 }
 
-variable "identity_id" {
-  type        = string
-  description = "User-assigned identity of the accounts, which unwraps the customer-managed key."
-  default     = null
-}
-
-variable "identity_client_id" {
-  type        = string
-  description = "Client ID of identity_id, for the customer-managed key."
-  default     = null
-}
-
 variable "customer_managed_key_enabled" {
   type        = bool
-  description = "Encrypt the accounts with customer_managed_key_id."
+  description = "Encrypt each account with the key customer_managed_keys gives for it."
   default     = true
 }
 
-variable "customer_managed_key_id" {
+variable "customer_managed_keys" {
+  type = map(object({
+    key_vault_id     = string
+    key_vault_key_id = string
+  }))
+  description = "Per account key (the keys of accounts): the Key Vault in that account's region and a versionless RSA 2048 key in it. The account's system-assigned identity is granted Key Vault Crypto Service Encryption User on that vault."
+  default     = {}
+
+  validation {
+    condition     = !var.customer_managed_key_enabled || toset(keys(var.customer_managed_keys)) == toset(keys(var.accounts))
+    error_message = "customer_managed_keys needs one entry per account (same keys as accounts) when customer_managed_key_enabled is true."
+  }
+}
+
+variable "role_propagation_wait" {
   type        = string
-  description = "Versionless Key Vault key ID of the customer-managed key."
-  default     = null
+  description = "How long to wait after granting the accounts' identities their key role before attaching the key."
+  default     = "60s"
 }

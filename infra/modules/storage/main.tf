@@ -74,8 +74,13 @@ resource "azurerm_storage_container" "documents" {
   container_access_type = "private"
 }
 
-resource "azurerm_storage_table" "conversations" {
-  #checkov:skip=CKV2_AZURE_20:Read requests are logged by the diagnostic setting on tableServices/default (StorageRead to Log Analytics); Storage Insights would need the shared key, which is disabled.
-  name               = var.conversations_table_name
-  storage_account_id = azurerm_storage_account.this.id
+# The conversations table is created through the management plane (Azure Resource Manager), not
+# with azurerm_storage_table, which writes through the Table service's data plane with Shared Key
+# and gets 403 once shared_access_key_enabled = false (provider issue #32249). The Azure Verified
+# Modules create tables the same way.
+resource "azapi_resource" "conversations_table" {
+  type      = "Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01"
+  name      = var.conversations_table_name
+  parent_id = "${azurerm_storage_account.this.id}/tableServices/default"
+  body      = { properties = {} }
 }

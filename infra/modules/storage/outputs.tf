@@ -25,5 +25,5 @@ output "documents_container_name" {
 
 output "conversations_table_name" {
   description = "Name of the conversations table."
-  value       = azurerm_storage_table.conversations.name
+  value       = azapi_resource.conversations_table.name
 }

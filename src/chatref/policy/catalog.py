@@ -139,10 +139,14 @@ _RULES = (
          "The admin user is a shared password with push rights.",
          "Sentinel area: container registry (admin user off)",
          "Set admin_enabled = false; pull with the app's managed identity (AcrPull)."),
-    Rule("CKV_CHATREF_017", "Container registry enforces content trust", MED, "registry",
-         "Only signed images should reach production.",
-         "Sentinel area: container registry content trust",
-         "Use sku = \"Premium\" and trust_policy_enabled = true."),
+    Rule("CKV_CHATREF_017", "Container registry uses neither content trust nor quarantine", MED,
+         "registry",
+         "Content trust is refused for new registries since 2026-05-31 (ContentTrustUnsupported), "
+         "and quarantine leaves every image unpullable without a scanner: apply fails, or "
+         "deployments hang.",
+         "issue 11 finding 4; Sentinel area: container registry content trust",
+         "Set trust_policy_enabled = false and quarantine_policy_enabled = false; sign with "
+         "Notation in the release workflow; enable Defender for container registries."),
     Rule("CKV_CHATREF_018", "Container registry is geo-replicated", MED, "registry",
          "A regional outage must not stop deployments or scale-out pulls.",
          f"{_GUIDE} §Implementation 3: container registry with geo-replication",
@@ -308,7 +312,27 @@ _RULES = (
          "retention_policy { days = 90 } and traffic_analytics { enabled = true }."),
 )
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
+# Core services as Azure accepts them today (issue 11 findings 2-5, 13): chatref_core.py.
+_CORE_RULES = (
+    Rule("CKV_CHATREF_070", "Storage tables are created through the management plane", HIGH,
+         "storage",
+         "azurerm_storage_table uses Shared Key on the Table data plane and gets 403 once shared "
+         "keys are off (provider issue #32249): the apply fails.",
+         "issue 11 finding 3; Azure Verified Modules create tables through Resource Manager",
+         "Create the table with azapi_resource "
+         "(Microsoft.Storage/storageAccounts/tableServices/tables)."),
+    Rule("CKV_CHATREF_071", "Azure OpenAI keys are attached one way, with the system identity",
+         HIGH, "encryption",
+         "Azure OpenAI unwraps a customer-managed key with its system-assigned identity only, and "
+         "the inline customer_managed_key block flips the key on every apply when the separate "
+         "resource also sets it.",
+         "issue 11 finding 2; Azure OpenAI customer-managed keys (system-assigned identity, "
+         "RSA 2048, vault in the account's region)",
+         "Attach the key with azurerm_cognitive_account_customer_managed_key only, without "
+         "identity_client_id; give the account identity { type = \"SystemAssigned\" }."),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in (*_RULES, *_CORE_RULES)}
 
 # Rules decided across the whole scan from facts the checks report (see chatref.policy.aggregate).
 CONFIGURATION_RULES = tuple(r.id for r in _RULES if r.scope == "configuration")

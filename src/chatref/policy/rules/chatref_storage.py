@@ -90,16 +90,21 @@ class RegistryAdminDisabled(ChatrefCheck):
         return must_be_false(conf, "admin_enabled", default=False)
 
 
-class RegistryContentTrust(ChatrefCheck):
+class RegistryNoTrustOrQuarantine(ChatrefCheck):
     ID = "CKV_CHATREF_017"
-    NAME = "Container registry enforces content trust (signed images)"
+    NAME = "Container registry uses neither Docker Content Trust nor quarantine"
     RESOURCES = ACR
     CATEGORY = CheckCategories.SUPPLY_CHAIN
 
     def problems(self, conf: dict[str, Any]) -> list[str]:
+        found = []
         if is_true(get(conf, "trust_policy_enabled")) or is_true(get(conf, "trust_policy/enabled")):
-            return []
-        return ["trust_policy_enabled is not true (needs the Premium SKU)"]
+            found.append("trust_policy_enabled is true: content trust is refused for new "
+                         "registries (ContentTrustUnsupported); sign with Notation instead")
+        if is_true(get(conf, "quarantine_policy_enabled")):
+            found.append("quarantine_policy_enabled is true: pushed images stay unpullable "
+                         "without a scanner; use Defender for container registries")
+        return found
 
 
 class RegistryGeoReplication(ChatrefCheck):
@@ -120,5 +125,5 @@ check_soft_delete = BlobSoftDelete()
 check_versioning = BlobVersioning()
 check_network_rules = StorageNetworkRules()
 check_admin = RegistryAdminDisabled()
-check_trust = RegistryContentTrust()
+check_trust = RegistryNoTrustOrQuarantine()
 check_georeplication = RegistryGeoReplication()
