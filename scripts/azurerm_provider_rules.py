@@ -32,6 +32,10 @@ SUBSET = REPO_ROOT / "infra" / "schema" / "azurerm-4.79.0-subset.json.gz"
 OUT = REPO_ROOT / "src" / "chatref" / "infra_validate" / "azurerm-4.79.0-rules.json"
 
 _KEY_OPEN = re.compile(r'^\s*"(?P<key>[a-z0-9_]+)":\s*\{\s*$')
+# A 4.x-only redefinition, inside `if !features.FivePointOh() {`:
+# `resource.Schema["x"] = &pluginsdk.Schema{`; in 4.x the provider serves this one.
+_KEY_OVERRIDE = re.compile(
+    r'^\s*\w+(?:\.Schema)?\["(?P<key>[a-z0-9_]+)"\]\s*=\s*&pluginsdk\.Schema\{\s*$')
 _KEY_COMMON = re.compile(r'^\s*"(?P<key>[a-z0-9_]+)":\s*commonschema\.(?P<fn>\w+)\(')
 _LIST_ATTR = re.compile(
     r"(?P<kind>ConflictsWith|ExactlyOneOf|AtLeastOneOf|RequiredWith):\s*\[\]string\{(?P<body>[^}]*)\}",
@@ -164,12 +168,19 @@ def rules_of(source: Source, path: str) -> dict[str, Any]:
     depth = 0
     bodies: dict[str, list[str]] = {}
     force_new: list[str] = []
+    v4_only = False  # inside the latest `if !features.FivePointOh()` seen
     for line in lines:
         common = _KEY_COMMON.match(line)
         if common and common.group("fn") in _FORCE_NEW_COMMON:
             force_new.append(".".join([k for k, _ in stack] + [common.group("key")]))
+        if "FivePointOh()" in line:
+            v4_only = "!features.FivePointOh()" in line
         opened = _KEY_OPEN.match(line)
-        if opened:
+        override = _KEY_OVERRIDE.match(line) if v4_only else None
+        if override:
+            stack.append(("!" + override.group("key"), depth))
+            bodies.setdefault(".".join(k for k, _ in stack), [])
+        elif opened:
             stack.append((opened.group("key"), depth))
             bodies.setdefault(".".join(k for k, _ in stack), [])
         elif stack:
@@ -198,10 +209,33 @@ def rules_of(source: Source, path: str) -> dict[str, Any]:
             names = re.findall(r'"([^"]+)"', rel.group("body"))
             if names:
                 relations.setdefault(rel.group("kind"), {})[key_path] = [_clean(n) for n in names]
+    enums, relations, force_new = _apply_overrides(enums, relations, force_new)
     return {"file": path, "enums": enums, "force_new": sorted(set(force_new)), **{
         {"ConflictsWith": "conflicts_with", "ExactlyOneOf": "exactly_one_of",
          "AtLeastOneOf": "at_least_one_of", "RequiredWith": "required_with"}[k]: v
         for k, v in sorted(relations.items())}}
+
+
+def _apply_overrides(
+    enums: dict[str, list[str]], relations: dict[str, dict[str, list[str]]],
+    force_new: list[str],
+) -> tuple[dict[str, list[str]], dict[str, dict[str, list[str]]], list[str]]:
+    """4.x redefinitions (paths marked "!") replace the base definitions of the same argument."""
+    roots = {p[1:].split(".", 1)[0] for p in (*enums, *force_new,
+                                              *(k for t in relations.values() for k in t))
+             if p.startswith("!")}
+
+    def replaced(path: str) -> bool:
+        return path.split(".", 1)[0] in roots
+
+    def keep(table: dict[str, Any]) -> dict[str, Any]:
+        out = {p: v for p, v in table.items() if not p.startswith("!") and not replaced(p)}
+        out.update({p[1:]: v for p, v in table.items() if p.startswith("!")})
+        return out
+
+    new_force = [p for p in force_new if not p.startswith("!") and not replaced(p)]
+    new_force += [p[1:] for p in force_new if p.startswith("!")]
+    return keep(enums), {k: keep(t) for k, t in relations.items()}, new_force
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -249,11 +249,46 @@ def test_prod_monitoring_and_governance(prod: dict[str, dict[str, Any]]) -> None
     assert mon["create_dashboard"] is True
     targets = prod["diagnostics"]["target_resource_ids"]
     for key in ("key-vault", "storage-blob", "storage-table", "search", "registry", "web-app",
-                "web-app-slot", "autoscale", "app-insights", "app-plan", "app-nsg", "hub-vnet"):
+                "web-app-slot", "autoscale", "app-plan", "app-nsg", "hub-vnet", "key-vault-2"):
         assert key in targets, key
+    # workspace-based Application Insights already writes its telemetry to the workspace: a
+    # diagnostic setting on it would store every record twice (issue 11 finding 13)
+    assert "app-insights" not in targets and "application_insights_id" not in targets
     gov = prod["governance"]
     assert gov["policy_enforce"] is True
     assert "locked_resource_ids" in gov
+    assert gov["naming_patterns"] == ['${local.stem}-*', '${var.prefix}${var.environment}*']
+    assert gov["defender_plans"] == "${var.defender_plans}"
+    assert gov["policy_management_group_id"] == "${var.policy_management_group_id}"
+
+
+def test_governance_denies_public_access_on_every_data_service() -> None:
+    module = load_module_dir(MODULES / "governance")
+    denied = module.variables["deny_public_network_policy_definitions"].body["default"]
+    assert {k for k in denied if not k.startswith("__")} == {
+        "storage", "key-vault", "openai", "search", "registry", "app-service"}
+    for kind in ("require_tag", "deny_public_network", "naming"):
+        # one assignment at resource-group scope, one at management-group scope: never both
+        rg = str(module.resources[("azurerm_resource_group_policy_assignment", kind)].body)
+        mg = str(module.resources[("azurerm_management_group_policy_assignment", kind)].body)
+        assert "policy_management_group_id == null" in rg, kind
+        assert "policy_management_group_id != null" in mg, kind
+
+
+def test_openai_keys_per_region_through_the_system_identity(
+    prod: dict[str, dict[str, Any]]
+) -> None:
+    """Issue 11 finding 2: a vault in each account's region, RSA 2048, system-assigned identity."""
+    keys = prod["openai"]["customer_managed_keys"]
+    assert set(keys) - {"__is_block__"} == {"primary", "secondary"}
+    assert "module.key_vault.openai_key_id" in str(keys["primary"])
+    assert "module.key_vault_secondary.openai_key_id" in str(keys["secondary"])
+    assert prod["key_vault_secondary"]["location"] == "${var.secondary_location}"
+    vault = load_module_dir(MODULES / "key_vault").resources[("azurerm_key_vault_key", "openai")]
+    assert vault.body["key_size"] == 2048
+    account = load_module_dir(MODULES / "openai").resources[("azurerm_cognitive_account", "this")]
+    assert account.body["identity"][0]["type"] == '"SystemAssigned"'
+    assert "customer_managed_key" not in account.body
 
 
 def test_dev_opts_out_in_one_place() -> None:

@@ -418,7 +418,6 @@ module "diagnostics" {
       web-app-slot  = module.app_service.staging_slot_id
       app-plan      = module.app_service.service_plan_id
       autoscale     = module.app_service.autoscale_setting_id
-      app-insights  = module.monitoring.application_insights_id
       log-analytics = module.monitoring.log_analytics_workspace_id
       app-nsg       = module.network.network_security_group_ids["app"]
       pe-nsg        = module.network.network_security_group_ids["private_endpoints"]
@@ -444,6 +443,10 @@ module "governance" {
   budget_start_date     = var.budget_start_date
   budget_contact_emails = var.alert_email_addresses
   policy_enforce        = true
+  # every name is <prefix>-<environment>-... or, without hyphens, <prefix><environment>...
+  naming_patterns            = ["${local.stem}-*", "${var.prefix}${var.environment}*"]
+  defender_plans             = var.defender_plans
+  policy_management_group_id = var.policy_management_group_id
   locked_resource_ids = merge(
     { for key in keys(local.openai_accounts) : "openai-${key}" => module.openai.account_ids[key] },
     {

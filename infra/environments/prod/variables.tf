@@ -138,3 +138,25 @@ variable "budget_start_date" {
   type        = string
   description = "First month of the budget, e.g. 2026-12-01T00:00:00Z."
 }
+
+variable "defender_plans" {
+  type = map(object({
+    tier    = optional(string, "Standard")
+    subplan = optional(string)
+  }))
+  description = "Microsoft Defender for Cloud plans for the subscription (governance module). The default covers what chatref runs: AI services, App Service, container registries (Containers), Key Vault, Storage, Resource Manager. Set {} when the platform team manages Defender for the subscription."
+  default = {
+    AI              = {}
+    AppServices     = {}
+    Containers      = {}
+    KeyVaults       = { subplan = "PerKeyVault" }
+    StorageAccounts = { subplan = "DefenderForStorageV2" }
+    Arm             = { subplan = "PerSubscription" }
+  }
+}
+
+variable "policy_management_group_id" {
+  type        = string
+  description = "Assign chatref's policies at this management group instead of the resource group (null: the resource group)."
+  default     = null
+}

@@ -8,6 +8,10 @@ output "policy_assignment_ids" {
   value = concat(
     [for a in azurerm_resource_group_policy_assignment.require_tag : a.id],
     [for a in azurerm_resource_group_policy_assignment.deny_public_network : a.id],
+    [for a in azurerm_resource_group_policy_assignment.naming : a.id],
+    [for a in azurerm_management_group_policy_assignment.require_tag : a.id],
+    [for a in azurerm_management_group_policy_assignment.deny_public_network : a.id],
+    [for a in azurerm_management_group_policy_assignment.naming : a.id],
   )
 }
 

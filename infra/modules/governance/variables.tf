@@ -55,9 +55,12 @@ variable "deny_public_network_policy_definitions" {
   type        = map(string)
   description = "Built-in 'should disable public network access' definitions (GUIDs) by service."
   default = {
-    storage   = "b2982f36-99f2-4db5-8eff-283140c09693"
-    key-vault = "405c5871-3e91-4644-8a63-58e19d68ff5b"
-    openai    = "0725b4dd-7e76-479c-a735-68e7ee23d5ca"
+    storage     = "b2982f36-99f2-4db5-8eff-283140c09693"
+    key-vault   = "405c5871-3e91-4644-8a63-58e19d68ff5b"
+    openai      = "0725b4dd-7e76-479c-a735-68e7ee23d5ca"
+    search      = "ee980b6d-0eca-4501-8d54-f6290fd512c3" # Azure AI Search services should disable public network access
+    registry    = "0fdf0491-d080-4575-b627-ad0e843cba0f" # Public network access should be disabled for Container registries
+    app-service = "1b5ef780-c53c-4a64-87f3-bb9c8c8094ba" # App Service apps should disable public network access
   }
 }
 
@@ -71,4 +74,46 @@ variable "locked_resource_ids" {
   type        = map(string)
   description = "Stateful resources that get a CanNotDelete lock, by a static key."
   default     = {}
+}
+
+variable "policy_management_group_id" {
+  type        = string
+  description = "Assign the policies at this management group (ID) instead of the resource group; null keeps them on the resource group."
+  default     = null
+}
+
+variable "naming_policy_enabled" {
+  type        = bool
+  description = "Assign the naming-convention policy (a custom definition) with naming_patterns."
+  default     = true
+}
+
+variable "naming_patterns" {
+  type        = list(string)
+  description = "Azure Policy `like` patterns a resource name must match one of, e.g. [\"chatref-prod-*\", \"chatrefprod*\"]; empty skips the policy."
+  default     = []
+}
+
+variable "naming_exempted_types" {
+  type        = list(string)
+  description = "Resource types Azure names itself (exempt from the naming policy)."
+  default = [
+    "Microsoft.Network/networkInterfaces",               # a private endpoint's NIC
+    "Microsoft.Network/privateDnsZones",                 # privatelink.* zone names are fixed
+    "Microsoft.AlertsManagement/smartDetectorAlertRules", # created by Application Insights
+  ]
+}
+
+variable "defender_plans" {
+  type = map(object({
+    tier    = optional(string, "Standard")
+    subplan = optional(string)
+  }))
+  description = "Microsoft Defender for Cloud plans to turn on for the subscription, by resource type (AI, AppServices, Containers, KeyVaults, StorageAccounts, Arm, ...). Empty leaves Defender to whoever owns the subscription."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for plan in values(var.defender_plans) : contains(["Free", "Standard"], plan.tier)])
+    error_message = "defender_plans tiers are Free or Standard."
+  }
 }

@@ -18,10 +18,15 @@ from checkov.common.models.enums import CheckCategories
 class TablesThroughManagementPlane(ChatrefCheck):
     ID = "CKV_CHATREF_070"
     NAME = "Storage tables are created through the management plane, not azurerm_storage_table"
-    RESOURCES = ("azurerm_storage_table",)
+    RESOURCES = ("azurerm_storage_table", "azapi_resource")
     CATEGORY = CheckCategories.GENERAL_SECURITY
 
-    def problems(self, conf: dict[str, Any]) -> list[str]:
+    def problems(self, conf: dict[str, Any]) -> list[str] | None:
+        kind = get(conf, "type")
+        if kind is not MISSING:  # an azapi_resource: judged only when it is a table
+            if str(kind).startswith("Microsoft.Storage/storageAccounts/tableServices/tables"):
+                return []
+            return None
         return ["azurerm_storage_table writes through the Table data plane with Shared Key and "
                 "gets 403 once shared_access_key_enabled = false (provider issue #32249): create "
                 "the table with azapi_resource "
