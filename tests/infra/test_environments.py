@@ -257,7 +257,7 @@ def test_prod_monitoring_and_governance(prod: dict[str, dict[str, Any]]) -> None
     gov = prod["governance"]
     assert gov["policy_enforce"] is True
     assert "locked_resource_ids" in gov
-    assert gov["naming_patterns"] == ['${local.stem}-*', '${var.prefix}${var.environment}*']
+    assert gov["naming_patterns"] == ['"${local.stem}-*"', '"${var.prefix}${var.environment}*"']
     assert gov["defender_plans"] == "${var.defender_plans}"
     assert gov["policy_management_group_id"] == "${var.policy_management_group_id}"
 
