@@ -98,3 +98,17 @@ def test_model_changes_replace_the_deployment() -> None:
     assert "model.version" not in force_new  # a version change updates in place
     readme = (INFRA / "modules" / "openai" / "README.md").read_text(encoding="utf-8")
     assert "ForceNew" in readme and "delete lock" in readme
+
+
+def test_the_defender_plan_validation_lists_what_the_provider_accepts() -> None:
+    """The governance module's defender_plans validation repeats the provider's enumeration."""
+    accepted = shipped_rules().resources["azurerm_security_center_subscription_pricing"][
+        "enums"]["resource_type"]
+    text = (INFRA / "modules" / "governance" / "variables.tf").read_text(encoding="utf-8")
+    listed = text.split("contains([", 3)[2].split("]", 1)[0]
+    assert sorted(item.strip().strip('"') for item in listed.split(",")) == sorted(accepted)
+    prod = (INFRA / "environments" / "prod" / "variables.tf").read_text(encoding="utf-8")
+    defaults = prod.split('variable "defender_plans"', 1)[1].split("default = {", 1)[1]
+    plans = [line.split("=")[0].strip() for line in defaults.split("}\n}", 1)[0].splitlines()
+             if "=" in line]
+    assert plans and set(plans) <= set(accepted), plans

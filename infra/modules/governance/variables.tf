@@ -116,4 +116,10 @@ variable "defender_plans" {
     condition     = alltrue([for plan in values(var.defender_plans) : contains(["Free", "Standard"], plan.tier)])
     error_message = "defender_plans tiers are Free or Standard."
   }
+
+  # The resource types azurerm 4.79.0 accepts (security_center_subscription_pricing_resource.go).
+  validation {
+    condition     = alltrue([for type in keys(var.defender_plans) : contains(["AI", "Api", "AppServices", "ContainerRegistry", "KeyVaults", "KubernetesService", "SqlServers", "SqlServerVirtualMachines", "StorageAccounts", "VirtualMachines", "Arm", "Dns", "OpenSourceRelationalDatabases", "Containers", "CosmosDbs", "CloudPosture"], type)])
+    error_message = "defender_plans keys must be Defender plan resource types the provider accepts (AI, AppServices, Containers, KeyVaults, StorageAccounts, Arm, ...)."
+  }
 }
