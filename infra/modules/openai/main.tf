@@ -135,7 +135,7 @@ resource "azurerm_cognitive_deployment" "chat" {
       error_message = "${local.deployed_models.chat} is not offered in ${each.value.location} according to model-catalogue.json (model|version|SKU): pick a listed combination, or add one with its source."
     }
     precondition {
-      condition     = try(local.model_catalogue[local.deployed_models.chat].retirement, null) == null || timecmp(plantimestamp(), "${try(local.model_catalogue[local.deployed_models.chat].retirement, "")}T00:00:00Z") < 0
+      condition     = timecmp(plantimestamp(), "${coalesce(try(local.model_catalogue[local.deployed_models.chat].retirement, null), "9999-12-31")}T00:00:00Z") < 0
       error_message = "${local.deployed_models.chat} is retired according to model-catalogue.json: deploy its replacement."
     }
   }
@@ -166,7 +166,7 @@ resource "azurerm_cognitive_deployment" "embedding" {
       error_message = "${local.deployed_models.embedding} is not offered in ${each.value.location} according to model-catalogue.json (model|version|SKU): pick a listed combination, or add one with its source."
     }
     precondition {
-      condition     = try(local.model_catalogue[local.deployed_models.embedding].retirement, null) == null || timecmp(plantimestamp(), "${try(local.model_catalogue[local.deployed_models.embedding].retirement, "")}T00:00:00Z") < 0
+      condition     = timecmp(plantimestamp(), "${coalesce(try(local.model_catalogue[local.deployed_models.embedding].retirement, null), "9999-12-31")}T00:00:00Z") < 0
       error_message = "${local.deployed_models.embedding} is retired according to model-catalogue.json: deploy its replacement."
     }
   }
