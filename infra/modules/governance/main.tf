@@ -106,13 +106,13 @@ resource "azurerm_policy_definition" "naming" {
     exemptedTypes = { type = "Array", defaultValue = [] }
   })
   policy_rule = jsonencode({
-    if = {
+    "if" = {
       allOf = [
         { field = "type", notIn = "[parameters('exemptedTypes')]" },
         { count = { value = "[parameters('patterns')]", name = "pattern", where = { field = "name", like = "[current('pattern')]" } }, equals = 0 },
       ]
     }
-    then = { effect = "[parameters('effect')]" }
+    "then" = { effect = "[parameters('effect')]" }
   })
 }
 
