@@ -146,12 +146,12 @@ variable "defender_plans" {
   }))
   description = "Microsoft Defender for Cloud plans for the subscription (governance module). The default covers what chatref runs: AI services, App Service, container registries (Containers), Key Vault, Storage, Resource Manager. Set {} when the platform team manages Defender for the subscription."
   default = {
-    AI              = {}
-    AppServices     = {}
-    Containers      = {}
-    KeyVaults       = { subplan = "PerKeyVault" }
-    StorageAccounts = { subplan = "DefenderForStorageV2" }
-    Arm             = { subplan = "PerSubscription" }
+    AI              = { tier = "Standard" }
+    AppServices     = { tier = "Standard" }
+    Containers      = { tier = "Standard" }
+    KeyVaults       = { tier = "Standard", subplan = "PerKeyVault" }
+    StorageAccounts = { tier = "Standard", subplan = "DefenderForStorageV2" }
+    Arm             = { tier = "Standard", subplan = "PerSubscription" }
   }
 }
 
