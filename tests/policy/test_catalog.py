@@ -70,7 +70,8 @@ def test_hcl_fixtures_are_valid_azurerm_4() -> None:
         str(f)
         for root in (FIXTURES / "hcl", FIXTURES / "modules")
         for f in validate_tree(root, schema)
-        if f.code not in {"provider", "variable"}
+        # fragments: no required_providers, undescribed variables, literal addresses
+        if f.code not in {"provider", "variable", "literal-next-hop"}
     ]
     assert not findings, "\n".join(findings)
 
