@@ -55,7 +55,8 @@ DOCTESTED := src/chatref/sqlitedb.py src/chatref/store/migrations.py \
 	src/chatref/chat/tokens.py src/chatref/ingest/chunking.py src/chatref/retrieval/text.py \
 	src/chatref/identity/config.py src/chatref/identity/principal.py \
 	src/chatref/identity/easyauth.py src/chatref/policy/catalog.py \
-	src/chatref/infra_validate/__init__.py src/chatref/web/sse.py src/chatref/ops/fakeregion.py
+	src/chatref/infra_validate/__init__.py src/chatref/infra_validate/provider_rules.py \
+	src/chatref/infra_validate/models.py src/chatref/web/sse.py src/chatref/ops/fakeregion.py
 
 test: install checkov browser azurite podman lint typecheck doctest
 	$(BIN)/pytest -q
