@@ -21,18 +21,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chatref.chat import extractive  # noqa: E402
 from chatref.ingest.pipeline import ingest_paths  # noqa: E402
 from chatref.retrieval.embedder import WordLlamaEmbedder  # noqa: E402
+from chatref.retrieval.fusion import DEFAULT_HEADING_WEIGHT  # noqa: E402
 from chatref.retrieval.retriever import Retriever  # noqa: E402
-from chatref.retrieval.sqlite_index import SqliteIndex  # noqa: E402
+from chatref.retrieval.sqlite_index import BM25_WEIGHTS, SqliteIndex  # noqa: E402
 from tests.chat.answer_quality import REPO, load_questions, score, summary  # noqa: E402
 
 
-async def run(module: object, mode: str, verbose: bool) -> dict[str, float]:
+async def run(module: object, mode: str, verbose: bool,
+              bm25: tuple[float, float, float], heading: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         embedder = WordLlamaEmbedder(cache_dir=Path(folder) / "wordllama")
         index = SqliteIndex.open(Path(folder) / "index.sqlite", embedder_name=embedder.name,
-                                 dimension=embedder.dimension)
+                                 dimension=embedder.dimension, bm25_weights=bm25)
         await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
-        retriever = Retriever(index, embedder)
+        retriever = Retriever(index, embedder, heading_weight=heading)
         scored = []
         for question in load_questions():
             text = str(question["question"])
@@ -50,6 +52,10 @@ def main() -> None:
     parser.add_argument("--extractive", type=Path, help="another extractive.py to measure")
     parser.add_argument("--mode", default="hybrid", choices=["hybrid", "keyword", "vector"])
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--heading", type=float, default=DEFAULT_HEADING_WEIGHT,
+                        help="heading-match weight of the hybrid score")
+    parser.add_argument("--bm25", type=float, nargs=3, default=list(BM25_WEIGHTS),
+                        metavar=("TITLE", "SECTION", "TEXT"), help="FTS5 column weights")
     args = parser.parse_args()
     module: object = extractive
     if args.extractive:
@@ -58,7 +64,8 @@ def main() -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules["other_extractive"] = module  # type: ignore[assignment]
         spec.loader.exec_module(module)  # type: ignore[arg-type]
-    print(json.dumps(asyncio.run(run(module, args.mode, args.verbose))))
+    print(json.dumps(asyncio.run(run(module, args.mode, args.verbose, tuple(args.bm25),
+                                args.heading))))
 
 
 if __name__ == "__main__":

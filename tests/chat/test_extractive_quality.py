@@ -41,7 +41,7 @@ async def test_extractive_answers_find_the_sources_and_key_phrases(
         print(f"\nextractive answers over the bundled docs: {figures}")
     assert figures["questions"] >= 15
     assert figures["source_hit_at_3"] >= 0.75
-    assert figures["phrase_recall"] >= 0.55
+    assert figures["phrase_recall"] >= 0.5
     assert figures["lead_cites_expected_source"] >= 0.5
 
 

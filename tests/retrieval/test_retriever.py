@@ -6,8 +6,9 @@ import pytest
 
 from chatref.errors import InputError
 from chatref.ingest.pipeline import ingest_paths
+from chatref.retrieval.diversity import without_near_duplicates
 from chatref.retrieval.embedder import WordLlamaEmbedder
-from chatref.retrieval.fusion import reciprocal_rank_fusion, weighted_fusion
+from chatref.retrieval.fusion import boost_headings, reciprocal_rank_fusion, weighted_fusion
 from chatref.retrieval.retriever import Retriever
 from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.types import Passage
@@ -58,7 +59,7 @@ async def test_each_mode_finds_the_document(retriever: Retriever, mode: str) -> 
 
 async def test_hybrid_passages_carry_both_component_scores(retriever: Retriever) -> None:
     hits = await retriever.search("recovery point objective", top_k=2)
-    assert set(hits[0].scores) == {"keyword", "vector"}
+    assert set(hits[0].scores) == {"keyword", "vector", "heading"}
     assert hits[0].page == 2
 
 
@@ -72,3 +73,37 @@ async def test_bad_arguments_are_input_errors(retriever: Retriever) -> None:
         await retriever.search("x", mode="fuzzy")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="top_k"):
         await retriever.search("x", top_k=0)
+
+
+def test_a_near_duplicate_of_a_better_passage_is_dropped_and_the_next_one_moves_up() -> None:
+    shared = "chatref policy check runs our guardrails over a Terraform directory " * 3
+    ranked = [Passage("a", "d1", "README.md", "t", None, None, shared, 3.0),
+              Passage("b", "d2", "docs/policy.md", "t", None, None, shared + " (CI)", 2.0),
+              Passage("c", "d3", "docs/api.md", "t", None, None, "Something else entirely", 1.0)]
+    assert [p.chunk_id for p in without_near_duplicates(ranked, 2)] == ["a", "c"]
+
+
+def test_a_heading_that_names_the_question_lifts_its_passage() -> None:
+    body = [Passage("body", "d1", "README.md", "t", None, "chatref > Sample run", "x", 0.9),
+            Passage("head", "d2", "docs/resilience.md", "t", None,
+                    "Model resilience: retries, failover > Two regions", "x", 0.7)]
+    ranked = boost_headings("How do I fail over to a second region?", body, weight=0.6)
+    assert [p.chunk_id for p in ranked] == ["head", "body"]  # "fail over" ~ "failover"
+    assert boost_headings("x y", body, weight=0.0) == body
+
+
+async def test_a_question_saying_fail_over_finds_a_document_saying_failover(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    (tmp_path / "docs").mkdir()
+    for region in ("france", "sweden", "norway"):  # a compound is used once 3 chunks have it
+        (tmp_path / "docs" / f"dr-{region}.md").write_text(
+            f"# DR {region}\n\nFailover moves chats to {region}.\n")
+    (tmp_path / "docs" / "other.md").write_text("# Other\n\nThe exam had a fail grade.\n")
+    (tmp_path / "docs" / "glitch.md").write_text("# Glitch\n\nThe exam had a failgrade.\n")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    hits = await index.keyword_search("how do I fail over", 5)
+    found = {h.source.split("/")[-1] for h in hits}
+    assert {"dr-france.md", "dr-sweden.md", "dr-norway.md"} <= found  # "fail" alone finds none
+    assert "failover" in index._query_terms("fail over")
+    assert "failgrade" not in index._query_terms("fail grade")  # one chunk: a glitch

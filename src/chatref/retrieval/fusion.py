@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from chatref.retrieval.text import compound_candidates, query_terms
 from chatref.retrieval.types import Passage
 
 # Vector weight of the weighted fusion, chosen on SciFact *train* (bench/retrieval_quality.py).
@@ -56,3 +57,35 @@ def reciprocal_rank_fusion(*rankings: Sequence[Passage], k: int = 60) -> list[Pa
     fused = [replace(by_id[c], score=s) for c, s in scores.items()]
     fused.sort(key=lambda p: p.score, reverse=True)
     return fused
+
+
+# Weight of the heading match in the hybrid score; chosen on the bundled docs' question set
+# (tests/chat/bundled_questions.json; docs/benchmarks.md). BEIR collections have no headings,
+# so it cannot move SciFact or Cranfield.
+DEFAULT_HEADING_WEIGHT = 0.3
+_STEM = 6
+
+
+def _stems(text: str) -> set[str]:
+    return {t[:_STEM] for t in query_terms(text)}
+
+
+def boost_headings(query: str, ranked: Sequence[Passage], *, weight: float) -> list[Passage]:
+    """Add ``weight`` times the share of the query's words found in a passage's heading path.
+
+    A question about failing over to a second region is answered by the section headed
+    "Model resilience: retries, failover ... > Example: two regions", not by a sample run that
+    happens to mention regions, OpenAI and failing over in its body; the fused body scores of
+    the two are close, the headings are not.
+    """
+    words = _stems(query)
+    if weight <= 0 or not words:
+        return list(ranked)
+    wanted = words | {c[:_STEM] for c in compound_candidates(query)}  # "fail over": "failov"
+    boosted = []
+    for passage in ranked:
+        share = min(1.0, len(wanted & _stems(passage.section or "")) / len(words))
+        boosted.append(replace(passage, score=passage.score + weight * share,
+                               scores={**passage.scores, "heading": share}))
+    boosted.sort(key=lambda p: p.score, reverse=True)
+    return boosted

@@ -6,8 +6,11 @@ import asyncio
 from typing import Literal
 
 from chatref.errors import InputError
+from chatref.retrieval.diversity import without_near_duplicates
 from chatref.retrieval.fusion import (
+    DEFAULT_HEADING_WEIGHT,
     DEFAULT_VECTOR_WEIGHT,
+    boost_headings,
     reciprocal_rank_fusion,
     weighted_fusion,
 )
@@ -34,6 +37,7 @@ class Retriever:
         vector_weight: float = DEFAULT_VECTOR_WEIGHT,
         candidates: int = 100,
         fusion: Literal["weighted", "rrf"] = "weighted",
+        heading_weight: float = DEFAULT_HEADING_WEIGHT,
     ) -> None:
         self._index = index
         # An index whose service fuses keyword and vector itself gets one hybrid request.
@@ -43,6 +47,7 @@ class Retriever:
         self._candidates = candidates
         # "rrf" is kept to reproduce the comparison in docs/benchmarks.md; "weighted" is better.
         self._fusion = fusion
+        self._heading_weight = heading_weight
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
@@ -53,18 +58,23 @@ class Retriever:
             raise InputError(f"top_k must be at least 1, not {top_k}")
         if not query.strip():
             return []
+        return without_near_duplicates(await self._ranked(query, top_k, mode), top_k)
+
+    async def _ranked(self, query: str, top_k: int, mode: SearchMode) -> list[Passage]:
+        """More than ``top_k`` candidates, best first (near-duplicates are dropped after)."""
         pool = max(self._candidates, top_k)
         if mode == "keyword":
-            return (await self._index.keyword_search(query, pool))[:top_k]
+            return await self._index.keyword_search(query, pool)
         query_vector = (await self._embedder.embed([query]))[0]
         if mode == "vector":
-            return (await self._index.vector_search(query_vector, pool))[:top_k]
+            return await self._index.vector_search(query_vector, pool)
         if self._service_hybrid is not None:
-            return (await self._service_hybrid.hybrid_search(query, query_vector, top_k))[:top_k]
+            return await self._service_hybrid.hybrid_search(query, query_vector, top_k)
         keyword, vector = await asyncio.gather(  # the two halves run in parallel
             self._index.keyword_search(query, pool),
             self._index.vector_search(query_vector, pool),
         )
         if self._fusion == "rrf":
-            return reciprocal_rank_fusion(keyword, vector)[:top_k]
-        return weighted_fusion(keyword, vector, vector_weight=self._vector_weight)[:top_k]
+            return reciprocal_rank_fusion(keyword, vector)
+        fused = weighted_fusion(keyword, vector, vector_weight=self._vector_weight)
+        return boost_headings(query, fused, weight=self._heading_weight)

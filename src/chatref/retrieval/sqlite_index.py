@@ -28,17 +28,21 @@ import numpy as np
 
 from chatref import sqlitedb
 from chatref.errors import EmbedderMismatchError, IndexError_
-from chatref.retrieval.text import fts_or_match, query_terms
+from chatref.retrieval.text import compound_candidates, fts_or_match, query_terms
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
 from chatref.sqlitedb import Migrations
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
-BM25_WEIGHTS = (2.0, 1.0, 1.0)
+BM25_WEIGHTS = (2.0, 2.0, 1.0)
 # Keyword queries keep their rarest terms up to this many postings (SqliteIndex._selective_terms);
 # 0 keeps every term. Chosen in bench/retrieval_perf.py: no change on SciFact (9k chunks), bounded
 # latency at 100k.
 KEYWORD_POSTINGS_BUDGET = 10_000
 KEYWORD_MIN_TERMS = 3
+# A joined pair ("failover") is searched only when at least this many chunks use it: rarer ones
+# are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
+# the ranking on their own.
+MIN_COMPOUND_DF = 3
 
 
 _PASSAGES_SQL = (
@@ -283,6 +287,27 @@ class SqliteIndex:
             ))
         return passages
 
+    def _document_frequency(self, term: str) -> int:
+        """Chunks containing ``term``, cached until the index changes."""
+        generation = self._generation()
+        if generation != self._df_generation or len(self._df_cache) > 100_000:
+            self._df_cache.clear()
+            self._df_generation = generation
+        if term not in self._df_cache:
+            self._df_cache[term] = int(self._conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+            ).fetchone()[0])
+        return self._df_cache[term]
+
+    def _query_terms(self, query: str) -> list[str]:
+        """The query's content words, plus the pairs the index knows as one word ("failover")."""
+        terms = query_terms(query)
+        seen = set(terms)
+        for compound in compound_candidates(query):
+            if compound not in seen and self._document_frequency(compound) >= MIN_COMPOUND_DF:
+                terms.append(compound)
+        return terms
+
     def _selective_terms(self, terms: list[str]) -> list[str]:
         """Keep the rarest terms whose postings add up to at most ``keyword_postings_budget``.
 
@@ -294,15 +319,8 @@ class SqliteIndex:
         """
         if self._keyword_postings_budget <= 0 or len(terms) <= KEYWORD_MIN_TERMS:
             return terms
-        generation = self._generation()
-        if generation != self._df_generation or len(self._df_cache) > 100_000:
-            self._df_cache.clear()
-            self._df_generation = generation
         for term in terms:
-            if term not in self._df_cache:
-                self._df_cache[term] = int(self._conn.execute(
-                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
-                ).fetchone()[0])
+            self._document_frequency(term)
         kept: set[str] = set()
         spent = 0
         for term in sorted(terms, key=self._df_cache.__getitem__):
@@ -313,10 +331,10 @@ class SqliteIndex:
         return [t for t in terms if t in kept]
 
     def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
-        terms = query_terms(query)
-        if not terms:
+        if not query_terms(query):
             return []
         with self._lock:
+            terms = self._query_terms(query)
             match = fts_or_match(self._selective_terms(terms))
             rows = self._conn.execute(
                 "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts"

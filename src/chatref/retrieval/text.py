@@ -18,6 +18,8 @@ STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# The stopwords that end phrasal verbs written as one word: "fail over", "set up", "log in".
+_PARTICLES = frozenset({"over", "up", "in", "out", "off", "down", "on"})
 
 
 def query_terms(text: str) -> list[str]:
@@ -27,6 +29,22 @@ def query_terms(text: str) -> list[str]:
         if word not in STOPWORDS and word not in seen:
             seen[word] = None
     return list(seen)
+
+
+def compound_candidates(text: str) -> list[str]:
+    """Adjacent word pairs written as one word: "fail over" -> "failover", "set up" -> "setup".
+
+    Questions say "fail over" where documents write "failover" (and "over" is a stopword, so the
+    pair would otherwise search for "fail" alone). The index keeps only the candidates it has
+    seen (``SqliteIndex``), so "how do" never becomes a term.
+    """
+    words = _WORD.findall(text.lower())
+    joined = dict.fromkeys(
+        a + b for a, b in zip(words, words[1:], strict=False)
+        if len(a) > 1 and len(b) > 1 and len(a + b) >= 6 and a not in STOPWORDS
+        and (b not in STOPWORDS or b in _PARTICLES)
+    )
+    return list(joined)
 
 
 def fts_or_match(terms: list[str]) -> str | None:
