@@ -50,7 +50,7 @@ def serve(
     port = port or settings.port
     check_listen_address(mode, host)
     endpoints_from_settings(settings)  # a model configuration that cannot work fails here
-    Console(stderr=True).print(
+    Console(stderr=True, soft_wrap=True).print(
         f"chatref on http://{host if ':' not in host else f'[{host}]'}:{port}  "
         f"(auth mode {mode}; answers to Host {', '.join(sorted(identity.allowed_hosts))}; "
         f"data in {settings.chatref_data_dir})",
