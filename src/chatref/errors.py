@@ -1,26 +1,32 @@
 """Every error chatref raises on purpose.
 
 Backends translate their SDK's errors at the boundary (``raise ... from exc``); the web app's one
-exception handler and the CLI's one error translator turn these into messages a person can act
-on. The hierarchy::
+exception handler (which owns the error -> HTTP status table, web/errors.py) and the CLI's one
+error translator turn these into messages a person can act on. Errors know nothing of HTTP:
+``code`` is a stable machine-readable name, the same in the API and the CLI's ``--json``.
+The hierarchy::
 
     ChatrefError
-    ├── ConfigurationError          settings that cannot work (bad JSON, missing deployment, ...)
-    ├── InputError                  a request or argument that is wrong (-> HTTP 4xx)
-    │   ├── NotFoundError           an unknown conversation, message or file (-> 404)
-    │   ├── ConflictError           valid, but not in this state (rating a question) (-> 409)
-    │   └── DocumentError           one document that cannot be read (path + reason)
-    ├── IndexError_                 the search index cannot be used
-    │   └── EmbedderMismatchError   the index was built by another embedder
-    ├── AuthenticationError         no valid credentials (-> 401)
-    ├── PermissionDeniedError       signed in, without the role or from the wrong place (-> 403)
-    ├── RateLimitedError            a per-user limit was reached (-> 429, retry_after_s)
-    ├── IdentityProviderError       the token signing keys cannot be fetched (-> 503)
-    ├── StoreError                  the conversation store failed
-    ├── SourceError                 a document source (Blob container) cannot be listed or read
-    └── ModelError                  the chat model failed
-        ├── ContentFilteredError    the model's content filter refused (shown politely)
-        └── ModelUnavailableError   no endpoint could answer
+    ├── ConfigurationError              settings that cannot work (bad JSON, missing deployment)
+    ├── NotReadyError                   the app is still starting (its services are not built)
+    ├── InputError                      a request or argument that is wrong
+    │   ├── NotFoundError               an unknown conversation, message or file
+    │   ├── ConflictError               valid, but not in this state (rating a question)
+    │   └── DocumentError               one document that cannot be read (path + reason)
+    ├── IndexError_                     the search index cannot be used
+    │   └── EmbedderMismatchError       the index was built by another embedder
+    ├── AuthenticationError             no valid credentials
+    ├── PermissionDeniedError           signed in, without the role or from the wrong place
+    ├── RateLimitedError                a per-user limit was reached (retry_after_s)
+    ├── IdentityProviderError           the token signing keys cannot be fetched
+    ├── StoreError                      the conversation store failed
+    ├── SourceError                     a document source (Blob container) cannot be read
+    └── ModelError                      the chat model failed
+        ├── ContentFilteredError        the model's content filter refused (shown politely)
+        ├── ModelUnavailableError       no endpoint could answer
+        ├── ModelEndpointError          one endpoint failed (reason, retry_after_s): the router
+        │                               fails over; never seen outside llm/
+        └── ModelStreamInterruptedError the answer broke off after tokens (partial_text)
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ from pathlib import Path
 class ChatrefError(Exception):
     """Base of every error chatref raises on purpose."""
 
-    status_code = 500
     code = "internal_error"
 
     def __init__(self, message: str) -> None:
@@ -40,22 +45,24 @@ class ChatrefError(Exception):
 
 
 class ConfigurationError(ChatrefError):
-    status_code = 500
     code = "configuration_error"
 
 
+class NotReadyError(ChatrefError):
+    """The app is still starting: its services are not built yet. Try again in a moment."""
+
+    code = "starting"
+
+
 class InputError(ChatrefError):
-    status_code = 400
     code = "invalid_request"
 
 
 class NotFoundError(InputError):
-    status_code = 404
     code = "not_found"
 
 
 class ConflictError(InputError):
-    status_code = 409
     code = "conflict"
 
 
@@ -71,7 +78,6 @@ class DocumentError(InputError):
 
 
 class IndexError_(ChatrefError):  # noqa: N801 - avoid shadowing the builtin IndexError
-    status_code = 503
     code = "index_unavailable"
 
 
@@ -88,27 +94,22 @@ class EmbedderMismatchError(IndexError_):
 
 
 class StoreError(ChatrefError):
-    status_code = 503
     code = "store_unavailable"
 
 
 class SourceError(ChatrefError):
-    status_code = 502
     code = "source_unavailable"
 
 
 class ModelError(ChatrefError):
-    status_code = 502
     code = "model_error"
 
 
 class ContentFilteredError(ModelError):
-    status_code = 400
     code = "content_filter"
 
 
 class ModelUnavailableError(ModelError):
-    status_code = 503
     code = "model_unavailable"
 
 
@@ -157,21 +158,18 @@ class ModelStreamInterruptedError(ModelError):
 class AuthenticationError(ChatrefError):
     """The request carries no valid credentials (a missing, expired or forged token)."""
 
-    status_code = 401
     code = "unauthenticated"
 
 
 class PermissionDeniedError(ChatrefError):
     """The caller is known but may not do this (a missing app role, a non-loopback client)."""
 
-    status_code = 403
     code = "forbidden"
 
 
 class RateLimitedError(ChatrefError):
     """A per-user limit was reached; ``limit`` names it, ``retry_after_s`` says when to retry."""
 
-    status_code = 429
     code = "rate_limited"
 
     def __init__(self, message: str, *, limit: str, retry_after_s: int) -> None:
@@ -183,5 +181,4 @@ class RateLimitedError(ChatrefError):
 class IdentityProviderError(ChatrefError):
     """The OpenID metadata or signing keys cannot be fetched, so no token can be checked."""
 
-    status_code = 503
     code = "identity_provider_unavailable"

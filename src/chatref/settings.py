@@ -9,6 +9,7 @@ module sets exactly these as app settings (see docs/architecture.md). Example::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -103,6 +104,17 @@ class Settings(BaseSettings):
     chatref_max_messages: int = Field(default=100, ge=1, description="Most messages per request.")
     chatref_history_token_budget: int = Field(default=3000, ge=0)
     chatref_max_answer_tokens: int = Field(default=800, ge=1)
+
+    # --- tools ------------------------------------------------------------------------------
+    chatref_checkov: Path | None = Field(
+        default=None, description="The checkov executable (default: .venv-checkov, found from "
+        "the current folder up)."
+    )
+
+    def secret_from_environment(self, name: str) -> str | None:
+        """The variable ``name`` that CHATREF_LLM_ENDPOINTS names in an ``api_key_env``: the one
+        variable chatref reads by a name it learns at run time (a key per endpoint)."""
+        return os.environ.get(name)
 
     @property
     def index_path(self) -> Path:

@@ -12,6 +12,7 @@ from chatref.errors import ConfigurationError
 from chatref.policy.check import judge
 from chatref.policy.engine import find_checkov, parse_checkov_json, run_checkov
 from chatref.policy.report import Status
+from chatref.settings import Settings
 
 VAULT = """
 variable "purge" {
@@ -56,7 +57,7 @@ def test_find_checkov_prefers_explicit_then_environment(
 ) -> None:
     assert find_checkov(checkov_bin) == checkov_bin
     monkeypatch.setenv("CHATREF_CHECKOV", str(checkov_bin))
-    assert find_checkov() == checkov_bin
+    assert find_checkov(Settings().chatref_checkov) == checkov_bin
     not_executable = tmp_path / "checkov"
     not_executable.write_text("#!/bin/sh\n")
     os.chmod(not_executable, 0o644)

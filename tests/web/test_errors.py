@@ -94,3 +94,28 @@ async def test_a_body_within_the_cap_reaches_validation(client: httpx.AsyncClien
     response = await client.post("/api/chat", content=body,
                                  headers={"content-type": "application/json"})
     assert response.status_code == 400 and "1000 characters" in response.text
+
+
+async def test_a_request_before_the_services_are_built_answers_503_starting() -> None:
+    """Without its lifespan (still starting), the app says so with a 503, not a 500."""
+    from chatref.web.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(), client=("127.0.0.1", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        response = await http.get("/api/conversations")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "starting"
+
+
+def test_every_error_class_has_an_http_status_in_the_one_table() -> None:
+    from chatref import errors
+    from chatref.web.errors import HTTP_STATUS, status_for
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.ChatrefError)]
+    assert len(classes) > 15
+    assert not any(hasattr(c, "status_code") for c in classes)  # errors know nothing of HTTP
+    assert status_for(errors.NotFoundError("x")) == 404
+    mismatch = errors.EmbedderMismatchError("i", "a", "b")
+    assert status_for(mismatch) == HTTP_STATUS[errors.IndexError_]
+    assert status_for(errors.NotReadyError("x")) == 503

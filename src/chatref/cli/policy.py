@@ -18,6 +18,7 @@ from chatref.errors import InputError
 from chatref.policy.catalog import PROFILES, RULES
 from chatref.policy.check import policy_check
 from chatref.policy.formats import FORMATS, print_table, render
+from chatref.settings import load_settings
 
 policy_app = typer.Typer(
     name="policy",
@@ -75,7 +76,7 @@ def check(
     target = plan if plan is not None else (path or Path("."))
     report = policy_check(
         target, plan=plan is not None, profile=profile, overrides=overrides,
-        var_files=tuple(var_file or ()), checkov=checkov,
+        var_files=tuple(var_file or ()), checkov=checkov or load_settings().chatref_checkov,
     )
     if output is not None:
         output.write_text(render(report, fmt, show_passed=show_passed) + "\n")

@@ -14,8 +14,7 @@ Mistakes raise ``ConfigurationError`` naming the variable, the item and what is 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -72,8 +71,9 @@ class EndpointConfig(BaseModel):
 
 def parse_endpoints(raw: str, *, environ: Mapping[str, str] | None = None,
                     default_api_version: str = DEFAULT_API_VERSION) -> list[EndpointConfig]:
-    """Parse and validate the JSON of CHATREF_LLM_ENDPOINTS (``api_key_env`` resolved now)."""
-    environ = os.environ if environ is None else environ
+    """Parse and validate the JSON of CHATREF_LLM_ENDPOINTS (``api_key_env`` resolved now from
+    ``environ``, which ``endpoints_from_settings`` builds from Settings)."""
+    environ = {} if environ is None else environ
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -110,10 +110,30 @@ def parse_endpoints(raw: str, *, environ: Mapping[str, str] | None = None,
     return endpoints
 
 
+class _SettingsSecrets(Mapping[str, str]):
+    """The ``api_key_env`` variables, looked up through Settings (the one environment reader)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __getitem__(self, name: str) -> str:
+        value = self._settings.secret_from_environment(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 def endpoints_from_settings(settings: Settings) -> list[EndpointConfig]:
     """The endpoints chatref should use: the router list, else the single endpoint, else none."""
     if settings.chatref_llm_endpoints and settings.chatref_llm_endpoints.strip():
         return parse_endpoints(settings.chatref_llm_endpoints,
+                               environ=_SettingsSecrets(settings),
                                default_api_version=settings.azure_openai_api_version)
     if settings.azure_openai_endpoint:
         if not settings.azure_openai_chat_deployment:

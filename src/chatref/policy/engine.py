@@ -40,12 +40,13 @@ class CheckRecord:
 
 
 def find_checkov(explicit: str | Path | None = None) -> Path:
-    """The checkov executable: ``explicit``, else $CHATREF_CHECKOV, else ``.venv-checkov``.
+    """The checkov executable: ``explicit`` (--checkov, else Settings' $CHATREF_CHECKOV), else
+    ``.venv-checkov``.
 
     ``.venv-checkov`` is looked for in the current directory and its parents, then next to the
     source tree this package was installed from (an editable install).
     """
-    chosen = explicit or os.environ.get(CHECKOV_ENV)
+    chosen = explicit
     if chosen:
         path = Path(chosen).expanduser()
         if not (path.is_file() and os.access(path, os.X_OK)):
@@ -117,7 +118,7 @@ def run_checkov(
     if plan and target.is_file():
         _validate_plan(target)
     command = checkov_command(
-        target, plan=plan, checkov=checkov or find_checkov(), var_files=var_files
+        target, plan=plan, checkov=find_checkov(checkov), var_files=var_files
     )
     env = {**os.environ, "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE", "PYTHONUTF8": "1"}
     # checkov stops resolving variables once 90% of the edges it renders repeat for 4 rounds;

@@ -65,12 +65,16 @@ def is_operator(principal: Principal | None, config: IdentityConfig) -> bool:
 
 
 async def send_error(send: Send, error: ChatrefError, headers: dict[str, str] | None = None,
-                     ) -> None:
-    """Answer with the app's JSON error shape, from outside the routes."""
+                     *, status: int | None = None) -> None:
+    """Answer with the app's JSON error shape, from outside the routes (``status``: the error
+    table's, unless given)."""
+    from chatref.web.errors import status_for
+
     body = json.dumps({"error": {"code": error.code, "message": error.message}}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": error.status_code, "headers": raw})
+    await send({"type": "http.response.start", "status": status or status_for(error),
+                "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -6,7 +6,7 @@ from fastapi import Request
 
 from chatref.app import Services
 from chatref.chat.service import ChatService
-from chatref.errors import AuthenticationError, ConfigurationError
+from chatref.errors import AuthenticationError, ConfigurationError, NotReadyError
 from chatref.identity.principal import Principal
 from chatref.store.types import ConversationStore
 
@@ -14,7 +14,7 @@ from chatref.store.types import ConversationStore
 def get_services(request: Request) -> Services:
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
-        raise ConfigurationError("chatref is still starting; try again in a moment")
+        raise NotReadyError("chatref is still starting; try again in a moment")
     return services
 
 

@@ -1,6 +1,7 @@
 """The one HTTP error translator: every error becomes ``{"error": {"code", "message"}}``.
 
-``ChatrefError`` subclasses carry their own status (InputError 400, NotFoundError 404, ...).
+``HTTP_STATUS`` is the one table from ``chatref.errors`` to HTTP statuses (the errors themselves
+know nothing of HTTP); a class not in it takes its nearest ancestor's status.
 Request validation failures (malformed JSON, a missing field, a wrong type) become 400 with the
 failing field named. Anything unexpected is logged and answered 500 without internals.
 """
@@ -15,9 +16,54 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from chatref.errors import ChatrefError
+from chatref.errors import (
+    AuthenticationError,
+    ChatrefError,
+    ConfigurationError,
+    ConflictError,
+    ContentFilteredError,
+    IdentityProviderError,
+    IndexError_,
+    InputError,
+    ModelError,
+    ModelUnavailableError,
+    NotFoundError,
+    NotReadyError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SourceError,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
+
+HTTP_STATUS: dict[type[ChatrefError], int] = {
+    ChatrefError: 500,
+    ConfigurationError: 500,
+    NotReadyError: 503,
+    InputError: 400,
+    NotFoundError: 404,
+    ConflictError: 409,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    RateLimitedError: 429,
+    IdentityProviderError: 503,
+    IndexError_: 503,
+    StoreError: 503,
+    SourceError: 502,
+    ModelError: 502,
+    ContentFilteredError: 400,
+    ModelUnavailableError: 503,
+}
+
+
+def status_for(error: ChatrefError) -> int:
+    """The HTTP status of ``error``: its class's entry in ``HTTP_STATUS``, else its nearest
+    ancestor's."""
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -56,9 +102,10 @@ def _allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ChatrefError)
     async def chatref_error(request: Request, exc: ChatrefError) -> JSONResponse:
-        if exc.status_code >= 500:
+        status = status_for(exc)
+        if status >= 500:
             log.warning("%s %s failed: %s", request.method, request.url.path, exc.message)
-        return error_response(exc.status_code, exc.code, exc.message)
+        return error_response(status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -40,7 +40,8 @@ class ChatLimitMiddleware:
         try:
             messages = await _read_body(receive)
         except HTTPException as exc:  # the body-size cap, outside the app's error handler
-            await send_error(send, _Status(exc.status_code, str(exc.detail)))
+            await send_error(send, _Status(exc.status_code, str(exc.detail)),
+                             status=exc.status_code)
             return
         new_conversation = scope["path"] == "/api/chat" and not _has_conversation(messages)
         try:
@@ -54,7 +55,6 @@ class ChatLimitMiddleware:
 class _Status(ChatrefError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
-        self.status_code = status
         self.code = "request_too_large" if status == 413 else "invalid_request"
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from chatref.chat.service import ChatService, ChatTurn
 from chatref.chat.types import ChatRequest, CitationsReady, TextDelta, TurnDone, TurnFailed
-from chatref.errors import ChatrefError, ModelError
+from chatref.errors import ChatrefError, ModelStreamInterruptedError
 from chatref.llm.base import ChatMessage, Role
 from chatref.web.deps import current_user, get_chat
 from chatref.web.schemas import (
@@ -85,10 +85,8 @@ async def chat_completions(
             media_type="text/event-stream", headers=SSE_HEADERS,
         )
     answer = await chat.answer(request)
-    if answer.error is not None:
-        error = ModelError(answer.error.message)
-        error.code = answer.error.code
-        raise error
+    if answer.error is not None:  # the model broke off mid-answer (a partial answer is kept)
+        raise ModelStreamInterruptedError(answer.error.message, partial_text=answer.text)
     return ChatCompletionOut(
         id=completion_id, created=created, model=MODEL_ID,
         choices=[CompletionChoice(
