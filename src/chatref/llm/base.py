@@ -112,3 +112,15 @@ class ChatModel(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+async def complete_from_stream(
+    model: ChatModel, messages: Sequence[ChatMessage], *, max_tokens: int,
+    temperature: float = 0.0,
+) -> str:
+    """``ChatModel.complete`` for any model: the text of its ``stream``, joined."""
+    parts: list[str] = []
+    async for event in model.stream(messages, max_tokens=max_tokens, temperature=temperature):
+        if isinstance(event, ModelDelta):
+            parts.append(event.text)
+    return "".join(parts)

@@ -41,6 +41,7 @@ from chatref.llm.base import (
     ModelEvent,
     ModelHealth,
     Usage,
+    complete_from_stream,
 )
 from chatref.llm.config import DEFAULT_API_VERSION, EndpointConfig
 from chatref.llm.retry_hints import cool_down_from_headers
@@ -197,11 +198,8 @@ class OpenAIChatModel:
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                        temperature: float = 0.0) -> str:
-        parts: list[str] = []
-        async for event in self.stream(messages, max_tokens=max_tokens, temperature=temperature):
-            if isinstance(event, ModelDelta):
-                parts.append(event.text)
-        return "".join(parts)
+        return await complete_from_stream(self, messages, max_tokens=max_tokens,
+                                          temperature=temperature)
 
     def refresh_credentials(self) -> bool:
         """Drop a cached Entra ID token (after a 401). False when there is nothing to refresh."""

@@ -49,6 +49,7 @@ from chatref.llm.base import (
     ModelDelta,
     ModelEvent,
     ModelHealth,
+    complete_from_stream,
 )
 from chatref.llm.circuit import CircuitBreaker, CircuitState, Clock, RetryBudget, backoff_s
 from chatref.telemetry import Telemetry
@@ -369,11 +370,8 @@ class ModelRouter:
     # --- the rest of ChatModel ---------------------------------------------------------------
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                        temperature: float = 0.0) -> str:
-        parts: list[str] = []
-        async for event in self.stream(messages, max_tokens=max_tokens, temperature=temperature):
-            if isinstance(event, ModelDelta):
-                parts.append(event.text)
-        return "".join(parts)
+        return await complete_from_stream(self, messages, max_tokens=max_tokens,
+                                          temperature=temperature)
 
     async def health(self) -> ModelHealth:
         """Per-endpoint circuit state and configuration problems (see ``ModelHealth``)."""
