@@ -23,6 +23,7 @@ A ``Migrations`` object is an ordered registry of named functions, as sqlite-uti
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +54,7 @@ def connect(
         # The busy timeout comes first: switching to WAL takes a lock another process may hold.
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if create:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _switch_to_wal(conn, busy_timeout_s)
             if str(mode).lower() != "wal":
                 raise sqlite3.OperationalError(f"cannot enable WAL (journal mode is {mode})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -62,6 +63,20 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> str:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the fresh file: in
+    rollback-journal mode SQLite answers "database is locked" at once, without its busy handler,
+    when waiting could deadlock (several processes creating the file together)."""
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class Migrations:
