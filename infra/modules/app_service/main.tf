@@ -184,7 +184,7 @@ locals {
 
 resource "azurerm_linux_web_app" "this" {
   #checkov:skip=CKV_AZURE_17:Users authenticate with Entra ID through Easy Auth; mutual TLS client certificates are not part of this architecture.
-  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (those app backends are not built yet; see docs/architecture.md).
+  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (see docs/architecture.md).
   name                                           = "${var.name}-app"
   location                                       = var.location
   resource_group_name                            = var.resource_group_name
@@ -264,11 +264,17 @@ resource "azurerm_linux_web_app" "this" {
       }
     }
   }
+
+  lifecycle {
+    # The release workflow deploys images by digest (blue-green through the staging slot);
+    # container_image is the first image only, so an apply never rolls a release back.
+    ignore_changes = [site_config[0].application_stack[0].docker_image_name]
+  }
 }
 
 resource "azurerm_linux_web_app_slot" "staging" {
   #checkov:skip=CKV_AZURE_17:Users authenticate with Entra ID through Easy Auth; mutual TLS client certificates are not part of this architecture.
-  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (those app backends are not built yet; see docs/architecture.md).
+  #checkov:skip=CKV_AZURE_88:The design keeps no state on Azure Files: documents belong in Blob Storage, conversations in Table Storage (see docs/architecture.md).
   count = var.staging_slot_enabled ? 1 : 0
 
   name                                           = "staging"
@@ -347,5 +353,11 @@ resource "azurerm_linux_web_app_slot" "staging" {
         retention_in_mb   = 35
       }
     }
+  }
+
+  lifecycle {
+    # The release workflow deploys images by digest (blue-green through the staging slot);
+    # container_image is the first image only, so an apply never rolls a release back.
+    ignore_changes = [site_config[0].application_stack[0].docker_image_name]
   }
 }

@@ -246,7 +246,7 @@ variable "container_registry_login_server" {
 
 variable "container_image" {
   type        = string
-  description = "Image name and tag, e.g. chatref:1.2.3."
+  description = "The first image (name and tag, e.g. chatref:1.2.3); later images come from the release workflow, and applies ignore the deployed one."
   default     = "chatref:latest"
 }
 
