@@ -34,17 +34,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from chatref.store import (  # noqa: E402
+    Citation,
     ConversationStore,
     NewAnswer,
     SqliteConversationStore,
-    StoredCitation,
 )
 from chatref.store.table_store import TableConversationStore  # noqa: E402
 from chatref.store.types import new_id  # noqa: E402
 from tests.fakes.azurite import start_azurite  # noqa: E402
 
 ANSWER = ("Backups are kept for 35 days and restored from the vault in another region [1]. " * 8)
-CITATIONS = [StoredCitation(n, f"chunk{n}", "doc", "docs/ops.md", "Operations", None,
+CITATIONS = [Citation(n, f"chunk{n}", "doc", "docs/ops.md", "Operations", None,
                             "Backups", "passage text " * 92) for n in range(1, 6)]
 
 

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from chatref.errors import InputError, NotFoundError
-from chatref.store import ConversationStore, NewAnswer, StoredCitation
+from chatref.store import Citation, ConversationStore, NewAnswer
 from tests.store.conftest import StoreFactory
 
 
-def _citation(number: int, text: str | None = None) -> StoredCitation:
-    return StoredCitation(
+def _citation(number: int, text: str | None = None) -> Citation:
+    return Citation(
         number=number, chunk_id=f"c{number}", doc_id="d1", source="docs/keys.md",
         title="Keys", page=None if number % 2 else number, section="Rotation",
         text=text or f"passage {number}",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chatref.errors import NotFoundError, StoreError
-from chatref.store import NewAnswer, SqliteConversationStore, StoredCitation
+from chatref.store import Citation, NewAnswer, SqliteConversationStore
 from chatref.store.migrations import MIGRATIONS
 
 
@@ -22,8 +22,8 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteConversationStore]:
     await store.aclose()
 
 
-def _citation(number: int) -> StoredCitation:
-    return StoredCitation(
+def _citation(number: int) -> Citation:
+    return Citation(
         number=number, chunk_id=f"c{number}", doc_id="d1", source="docs/keys.md",
         title="Keys", page=None, section="Rotation", text=f"passage {number}",
     )

@@ -13,7 +13,7 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from chatref.errors import ConfigurationError, NotFoundError, StoreError
-from chatref.store import NewAnswer, StoredCitation
+from chatref.store import Citation, NewAnswer
 from chatref.store import table_entities as te
 from chatref.store.table_store import TableConversationStore
 from tests.fakes.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite, azurite  # noqa: F401
@@ -71,7 +71,7 @@ async def test_a_long_answer_is_split_within_the_services_limits(
     azurite: Azurite, table_store: TableConversationStore  # noqa: F811
 ) -> None:
     content = "🙂" * 600_000  # two UTF-16 units each: 2.4 MB as the service counts
-    citations = [StoredCitation(n, f"c{n}", "d", "s", "t", None, None, "x" * 5000)
+    citations = [Citation(n, f"c{n}", "d", "s", "t", None, None, "x" * 5000)
                  for n in range(1, 40)]
     answer = await table_store.append_turn(
         "alice", "c1", question="q", question_id="q1",

@@ -46,6 +46,7 @@ from chatref.chat.types import (
     TurnEvent,
     TurnFailed,
     TurnStarted,
+    cite,
 )
 from chatref.errors import ChatrefError, ContentFilteredError, InputError, ModelError
 from chatref.llm.base import ChatMessage, ChatModel, ModelDelta, ModelEvent, Usage
@@ -55,7 +56,6 @@ from chatref.store.types import (
     ConversationStore,
     MessageStatus,
     NewAnswer,
-    StoredCitation,
     StoredMessage,
     new_id,
 )
@@ -316,7 +316,7 @@ class ChatTurn:
             draft.cited if draft.cited is not None
             else cited_numbers(draft.text, len(self.passages))
         )
-        return [Citation.from_passage(n, self.passages[n - 1]) for n in numbers]
+        return [cite(n, self.passages[n - 1]) for n in numbers]
 
     def _usage(self, draft: _Draft) -> Usage:
         if draft.usage is not None:
@@ -474,8 +474,7 @@ class ChatService:
             content=draft.text, status=draft.status, finish_reason=draft.finish_reason,
             model=draft.model, prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            citations=[StoredCitation(c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,
-                                      c.section, c.text) for c in citations],
+            citations=citations,
         )
 
     async def _persist(

@@ -12,6 +12,12 @@ from typing import Literal
 
 from chatref.llm.base import ChatMessage, Usage
 from chatref.retrieval.types import Passage
+from chatref.store.types import Citation
+
+__all__ = [
+    "Answer", "AnswerMode", "ChatRequest", "Citation", "CitationsReady", "TextDelta", "TurnDone",
+    "TurnEvent", "TurnFailed", "TurnStarted", "cite",
+]
 
 AnswerMode = Literal["model", "extractive"]
 
@@ -31,23 +37,10 @@ class ChatRequest:
     persist: bool = True
 
 
-@dataclass(frozen=True)
-class Citation:
-    """A numbered source: ``number`` is the n of ``[n]`` in the answer."""
-
-    number: int
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    page: int | None
-    section: str | None
-    text: str
-
-    @classmethod
-    def from_passage(cls, number: int, passage: Passage) -> Citation:
-        return cls(number, passage.chunk_id, passage.doc_id, passage.source, passage.title,
-                   passage.page, passage.section, passage.text)
+def cite(number: int, passage: Passage) -> Citation:
+    """The citation ``[number]`` of an answer that used ``passage``."""
+    return Citation(number, passage.chunk_id, passage.doc_id, passage.source, passage.title,
+                    passage.page, passage.section, passage.text)
 
 
 @dataclass(frozen=True)

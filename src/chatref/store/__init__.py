@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from chatref.store.sqlite_store import SqliteConversationStore
 from chatref.store.types import (
+    Citation,
     Conversation,
     ConversationPage,
     ConversationStore,
     NewAnswer,
-    StoredCitation,
     StoredFeedback,
     StoredMessage,
 )
@@ -23,7 +23,7 @@ __all__ = [
     "ConversationStore",
     "NewAnswer",
     "SqliteConversationStore",
-    "StoredCitation",
+    "Citation",
     "StoredFeedback",
     "StoredMessage",
 ]

@@ -28,13 +28,13 @@ from chatref import sqlitedb
 from chatref.errors import ConflictError, InputError, NotFoundError, StoreError
 from chatref.store.migrations import MIGRATIONS
 from chatref.store.types import (
+    Citation,
     Conversation,
     ConversationPage,
     MessageRole,
     MessageStatus,
     NewAnswer,
     Rating,
-    StoredCitation,
     StoredFeedback,
     StoredMessage,
     new_id,
@@ -320,14 +320,14 @@ class SqliteConversationStore:
     async def get_messages(self, user_id: str, conversation_id: str) -> list[StoredMessage]:
         def get(conn: sqlite3.Connection) -> list[StoredMessage]:
             self._fetch_conversation(conn, user_id, conversation_id)
-            citations: dict[str, list[StoredCitation]] = {}
+            citations: dict[str, list[Citation]] = {}
             for row in conn.execute(
                 "SELECT c.message_id, c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page,"
                 " c.section, c.text FROM citations c JOIN messages m ON m.id = c.message_id"
                 " WHERE m.conversation_id = ? ORDER BY c.message_id, c.number",
                 (conversation_id,),
             ):
-                citations.setdefault(row[0], []).append(StoredCitation(*row[1:]))
+                citations.setdefault(row[0], []).append(Citation(*row[1:]))
             feedback: dict[str, StoredFeedback] = {}
             for row in conn.execute(
                 "SELECT f.message_id, f.rating, f.comment, f.created_at FROM feedback f"

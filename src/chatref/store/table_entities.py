@@ -40,11 +40,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatref.store.types import (
+    Citation,
     Conversation,
     MessageRole,
     MessageStatus,
     Rating,
-    StoredCitation,
     StoredFeedback,
     StoredMessage,
 )
@@ -162,7 +162,7 @@ class NewMessage:
     completion_tokens: int = 0
 
 
-def encode_body(content: str, citations: Sequence[StoredCitation]) -> str:
+def encode_body(content: str, citations: Sequence[Citation]) -> str:
     return json.dumps(
         {"content": content, "citations": [
             [c.number, c.chunk_id, c.doc_id, c.source, c.title, c.page, c.section, c.text]
@@ -172,9 +172,9 @@ def encode_body(content: str, citations: Sequence[StoredCitation]) -> str:
     )
 
 
-def decode_body(body: str) -> tuple[str, tuple[StoredCitation, ...]]:
+def decode_body(body: str) -> tuple[str, tuple[Citation, ...]]:
     data = json.loads(body)
-    return str(data["content"]), tuple(StoredCitation(*row) for row in data["citations"])
+    return str(data["content"]), tuple(Citation(*row) for row in data["citations"])
 
 
 def message_entities(

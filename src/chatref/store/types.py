@@ -26,8 +26,13 @@ def new_id() -> str:
 
 
 @dataclass(frozen=True)
-class StoredCitation:
-    """One numbered source an answer cited, copied so it survives re-indexing."""
+class Citation:
+    """One numbered source of an answer: ``number`` is the n of ``[n]`` in the answer.
+
+    The chat flow streams these and the store keeps them, copied whole so they survive
+    re-indexing: one type for both, defined here because the chat flow imports the store and
+    the store imports nothing above it (``chatref.chat.types.cite`` builds one from a passage).
+    """
 
     number: int
     chunk_id: str
@@ -52,7 +57,7 @@ class StoredMessage:
     model: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    citations: tuple[StoredCitation, ...] = ()
+    citations: tuple[Citation, ...] = ()
     feedback: StoredFeedback | None = None
 
 
@@ -102,7 +107,7 @@ class NewAnswer:
     model: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    citations: Sequence[StoredCitation] = ()
+    citations: Sequence[Citation] = ()
 
 
 class ConversationStore(Protocol):

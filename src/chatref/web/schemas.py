@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatref.chat.types import Citation
-from chatref.store.types import Conversation, StoredCitation, StoredFeedback, StoredMessage
+from chatref.store.types import Citation, Conversation, StoredFeedback, StoredMessage
 
 
 class ErrorBody(BaseModel):
@@ -56,7 +55,7 @@ class CitationOut(BaseModel):
     doc_id: str
 
     @classmethod
-    def from_citation(cls, citation: Citation | StoredCitation) -> CitationOut:
+    def from_citation(cls, citation: Citation) -> CitationOut:
         return cls(id=citation.number, source=citation.source, title=citation.title,
                    page=citation.page, section=citation.section, text=citation.text,
                    chunk_id=citation.chunk_id, doc_id=citation.doc_id)
