@@ -56,7 +56,8 @@ DOCTESTED := src/chatref/sqlitedb.py src/chatref/store/migrations.py \
 	src/chatref/identity/config.py src/chatref/identity/principal.py \
 	src/chatref/identity/easyauth.py src/chatref/policy/catalog.py \
 	src/chatref/infra_validate/__init__.py src/chatref/infra_validate/provider_rules.py \
-	src/chatref/infra_validate/models.py src/chatref/web/sse.py src/chatref/ops/fakeregion.py
+	src/chatref/infra_validate/models.py src/chatref/web/sse.py src/chatref/ops/fakeregion.py \
+	src/chatref/web/wire.py src/chatref/cli/terminal.py
 
 test: install checkov browser azurite podman lint typecheck doctest
 	$(BIN)/pytest -q

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -203,7 +203,7 @@ class ChatTurn:
         self.new_title = new_title
         self._started_at = started_at
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
+    async def events(self) -> AsyncGenerator[TurnEvent, None]:
         """Stream the turn. If the consumer goes away mid-answer, the partial answer is stored
         with status ``stopped``."""
         yield TurnStarted(self.conversation_id, self.user_message_id)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from chatref.app import build_chat_services
 from chatref.chat.grading import Grade, judge_grade, lexical_grade, load_cases, summarize
-from chatref.chat.types import ChatRequest, Citation, CitationsReady, TextDelta, TurnDone
+from chatref.chat.types import ChatRequest
 from chatref.llm.base import ChatMessage
 from chatref.settings import load_settings
 
@@ -45,18 +45,9 @@ def answers(
             chat = services.require_chat()
             mode = "extractive"
             for case in cases:
-                turn = await chat.start_turn(
+                reply = await chat.answer(
                     ChatRequest([ChatMessage("user", case.question)], persist=False))
-                parts: list[str] = []
-                citations: list[Citation] = []
-                async for event in turn.events():
-                    if isinstance(event, TextDelta):
-                        parts.append(event.text)
-                    elif isinstance(event, CitationsReady):
-                        citations = event.citations
-                    elif isinstance(event, TurnDone):
-                        mode = event.mode
-                answer = "".join(parts)
+                mode, answer, citations = reply.mode, reply.text, reply.citations
                 grade = lexical_grade(case, answer, citations)
                 if judge and services.model is not None:
                     grade.judge = await judge_grade(services.model, case.question, answer,

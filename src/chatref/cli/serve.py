@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from chatref.app import build_chat_services
-from chatref.chat.types import (
-    ChatRequest,
-    Citation,
-    CitationsReady,
-    TextDelta,
-    TurnDone,
-    TurnFailed,
-)
+from chatref.chat.types import ChatRequest
+from chatref.cli.terminal import TerminalAnswer
 from chatref.identity.config import IdentityConfig, check_listen_address
 from chatref.llm.base import ChatMessage
 from chatref.llm.config import endpoints_from_settings
@@ -64,15 +57,6 @@ def serve(
                     port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 
-def _citation_line(citation: Citation) -> str:
-    where = citation.source
-    if citation.page is not None:
-        where += f", page {citation.page}"
-    if citation.section:
-        where += f", {citation.section}"
-    return f"[{citation.number}] {citation.title} ({where})"
-
-
 def ask(
     question: Annotated[str, typer.Argument(help="The question to answer from the index.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -82,8 +66,8 @@ def ask(
     Nothing is stored. Exit status 1 when the model failed part-way.
     """
     settings = load_settings()
-    out = Console(highlight=False, markup=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, markup=False)
+    out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
     async def run() -> int:
         services = await build_chat_services(settings)
@@ -91,33 +75,10 @@ def ask(
             turn = await services.require_chat().start_turn(
                 ChatRequest([ChatMessage("user", question)], persist=False)
             )
-            parts: list[str] = []
-            result: dict[str, Any] = {}
-            status = 0
+            terminal = TerminalAnswer(out, err, as_json=as_json)
             async for event in turn.events():
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    if not as_json:
-                        out.print(event.text, end="")
-                elif isinstance(event, CitationsReady):
-                    result["citations"] = [c.__dict__ for c in event.citations]
-                    if not as_json:
-                        out.print()
-                        if event.citations:
-                            out.print()
-                            out.print("Sources:", style="bold")
-                            for citation in event.citations:
-                                out.print(_citation_line(citation))
-                elif isinstance(event, TurnDone):
-                    result.update(finish_reason=event.finish_reason, mode=event.mode,
-                                  model=event.model, usage=event.usage.__dict__)
-                elif isinstance(event, TurnFailed):
-                    result["error"] = {"code": event.code, "message": event.message}
-                    err.print(f"error: {event.message}", style="red")
-                    status = 1
-            if as_json:
-                print(json.dumps({"answer": "".join(parts), **result}, ensure_ascii=False))
-            return status
+                terminal.write(event)
+            return terminal.close()
         finally:
             await services.aclose()
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chatref.llm.base import Usage
 from chatref.store.types import Citation, Conversation, StoredFeedback, StoredMessage
 
 
@@ -183,6 +184,11 @@ class UsageOut(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+    @classmethod
+    def from_usage(cls, usage: Usage) -> UsageOut:
+        return cls(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                   total_tokens=usage.total_tokens)
 
 
 class ChatCompletionOut(BaseModel):
