@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatref.chat.service import ChatLimits, ChatService, TurnObserver
+from chatref.chat.service import ChatLimits, ChatService
+from chatref.chat.turn import TurnObserver
 from chatref.errors import ConfigurationError
 from chatref.llm.base import ChatModel
 from chatref.llm.factory import build_chat_model

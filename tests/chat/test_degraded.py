@@ -13,12 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chatref.chat.service import (
+from chatref.chat.service import ChatLimits, ChatService
+from chatref.chat.turn import (
     HISTORY_UNAVAILABLE_NOTICE,
     NOT_SAVED_NOTICE,
     SOURCES_UNAVAILABLE_MESSAGE,
-    ChatLimits,
-    ChatService,
 )
 from chatref.chat.types import CitationsReady, TurnDone, TurnEvent, TurnFailed
 from chatref.errors import IndexError_, NotFoundError, StoreError

@@ -7,12 +7,8 @@ import asyncio
 import pytest
 
 from chatref.chat.extractive import MODEL_UNAVAILABLE_NOTICE, NO_MODEL_NOTICE
-from chatref.chat.service import (
-    CONTENT_FILTERED_MESSAGE,
-    ChatLimits,
-    ChatService,
-    TurnRecord,
-)
+from chatref.chat.service import ChatLimits, ChatService
+from chatref.chat.turn import CONTENT_FILTERED_MESSAGE, TurnRecord
 from chatref.chat.types import (
     ChatRequest,
     CitationsReady,

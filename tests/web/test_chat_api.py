@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from chatref.chat.extractive import MODEL_UNAVAILABLE_NOTICE, NO_MODEL_NOTICE
-from chatref.chat.service import CONTENT_FILTERED_MESSAGE
+from chatref.chat.turn import CONTENT_FILTERED_MESSAGE
 from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
 
 from .conftest import chat

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from chatref import __version__
 from chatref.app import build_chat_services
-from chatref.chat.service import TurnObserver
+from chatref.chat.turn import TurnObserver
 from chatref.identity.config import IdentityConfig, split_list
 from chatref.identity.tokens import TokenValidator
 from chatref.quota import InProcessUsageLimits, UsageLimits

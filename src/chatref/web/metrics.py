@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from chatref.chat.service import TurnRecord
+from chatref.chat.turn import TurnRecord
 from chatref.telemetry import Telemetry
 
 _BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)

@@ -15,7 +15,7 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatref.chat.service import TurnObserver, TurnRecord
+from chatref.chat.turn import TurnObserver, TurnRecord
 from chatref.errors import ChatrefError, RateLimitedError
 from chatref.identity.principal import Principal
 from chatref.quota import UsageLimits
