@@ -17,6 +17,7 @@ import pytest
 from chatref.retention import apply_retention
 from chatref.store.sqlite_store import SqliteConversationStore
 from chatref.web.app import create_app
+from tests.store.conftest import start_conversation
 
 CHATREF = str(Path(sys.executable).parent / "chatref")
 DAY = 86_400
@@ -29,8 +30,8 @@ async def _seed(path: Path) -> dict[str, str]:
     try:
         for name, user, age_days in (("old", "local", 40), ("recent", "bob", 10),
                                      ("now", "local", 0)):
-            conversation = await store.create_conversation(user, name)
-            await store.append_user_message(user, conversation.id, f"question in {name}")
+            conversation, _ = await start_conversation(store, user, name,
+                                                       question=f"question in {name}")
             ids[name] = conversation.id
             if age_days:
                 conn = sqlite3.connect(path)
@@ -60,12 +61,12 @@ async def test_old_conversations_go_with_their_messages_whoever_owns_them(tmp_pa
     store = await SqliteConversationStore.open(path)
     try:
         assert await apply_retention(store, days=30) == 1
-        assert _remaining(path) == ({"recent", "now"}, 2)
+        assert _remaining(path) == ({"recent", "now"}, 4)
         assert await apply_retention(store, days=5) == 1
         assert await apply_retention(store, days=5) == 0
     finally:
         await store.aclose()
-    assert _remaining(path) == ({"now"}, 1)
+    assert _remaining(path) == ({"now"}, 2)
 
 
 async def test_the_command(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

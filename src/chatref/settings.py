@@ -10,6 +10,7 @@ module sets exactly these as app settings (see docs/architecture.md). Example::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -115,6 +116,11 @@ class Settings(BaseSettings):
         """The variable ``name`` that CHATREF_LLM_ENDPOINTS names in an ``api_key_env``: the one
         variable chatref reads by a name it learns at run time (a key per endpoint)."""
         return os.environ.get(name)
+
+    def subprocess_environment(self, names: Iterable[str]) -> dict[str, str]:
+        """Those of the variables ``names`` that are set: the whole environment of a tool chatref
+        runs as a subprocess (checkov), so it inherits what it needs and none of our secrets."""
+        return {name: os.environ[name] for name in names if name in os.environ}
 
     @property
     def index_path(self) -> Path:

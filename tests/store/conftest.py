@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from chatref.store import ConversationStore, SqliteConversationStore
+from chatref.store import ConversationStore, NewAnswer, SqliteConversationStore
 from chatref.store.table_store import TableConversationStore
+from chatref.store.types import Conversation, StoredMessage, new_id
 from tests.fakes.azurite import Azurite, azurite  # noqa: F401
 
 StoreFactory = Callable[[], Awaitable[ConversationStore]]
@@ -51,3 +52,17 @@ async def open_store(
 @pytest.fixture
 async def store(open_store: StoreFactory) -> ConversationStore:
     return await open_store()
+
+
+async def start_conversation(
+    store: ConversationStore, user_id: str, title: str, *, question: str = "q",
+    question_id: str | None = None, answer: NewAnswer | None = None,
+) -> tuple[Conversation, StoredMessage]:
+    """A new conversation with its first turn, written as the chat flow writes it (one
+    ``append_turn``): the conversation and the stored answer."""
+    conversation_id = new_id()
+    stored = await store.append_turn(
+        user_id, conversation_id, question=question, question_id=question_id or new_id(),
+        answer=answer or NewAnswer("a", "complete"), new_title=title,
+    )
+    return await store.get_conversation(user_id, conversation_id), stored

@@ -10,7 +10,7 @@ import pytest
 
 from chatref.errors import InputError, NotFoundError
 from chatref.store import Citation, ConversationStore, NewAnswer
-from tests.store.conftest import StoreFactory
+from tests.store.conftest import StoreFactory, start_conversation
 
 
 def _citation(number: int, text: str | None = None) -> Citation:
@@ -35,16 +35,14 @@ async def _all_ids(store: ConversationStore, user: str, limit: int) -> list[str]
 
 
 async def test_a_turn_round_trips_with_citations(store: ConversationStore) -> None:
-    conversation = await store.create_conversation("alice", "Key rotation")
-    question = await store.append_user_message("alice", conversation.id, "How do I rotate keys?")
-    answer = await store.append_answer(
-        "alice", conversation.id,
-        NewAnswer(content="Rotate them monthly [1].", status="complete", finish_reason="stop",
-                  model="gpt", prompt_tokens=120, completion_tokens=8,
-                  citations=[_citation(1), _citation(2)]),
+    conversation, answer = await start_conversation(
+        store, "alice", "Key rotation", question="How do I rotate keys?", question_id="q-1",
+        answer=NewAnswer(content="Rotate them monthly [1].", status="complete",
+                         finish_reason="stop", model="gpt", prompt_tokens=120,
+                         completion_tokens=8, citations=[_citation(1), _citation(2)]),
     )
     messages = await store.get_messages("alice", conversation.id)
-    assert [m.id for m in messages] == [question.id, answer.id]
+    assert [m.id for m in messages] == ["q-1", answer.id]
     assert [m.seq for m in messages] == [1, 2]
     assert messages[0].role == "user" and messages[0].content == "How do I rotate keys?"
     stored = messages[1]
@@ -62,18 +60,19 @@ async def test_a_turn_round_trips_with_citations(store: ConversationStore) -> No
 
 
 async def test_conversations_are_listed_newest_activity_first(store: ConversationStore) -> None:
-    first = await store.create_conversation("alice", "first")
-    second = await store.create_conversation("alice", "second")
+    first, _ = await start_conversation(store, "alice", "first")
+    second, _ = await start_conversation(store, "alice", "second")
     listed = (await store.list_conversations("alice")).conversations
     assert [c.title for c in listed] == ["second", "first"]
-    await store.append_user_message("alice", first.id, "bump")
+    await store.append_turn("alice", first.id, question="bump", question_id="q-bump",
+                            answer=NewAnswer("a", "complete"))
     assert await _all_ids(store, "alice", 50) == [first.id, second.id]
 
 
 async def test_paging_with_cursors_visits_every_conversation_once(
     store: ConversationStore,
 ) -> None:
-    created = [await store.create_conversation("alice", f"c{n}") for n in range(7)]
+    created = [(await start_conversation(store, "alice", f"c{n}"))[0] for n in range(7)]
     newest_first = [c.id for c in reversed(created)]
     assert await _all_ids(store, "alice", 3) == newest_first
     assert await _all_ids(store, "alice", 7) == newest_first
@@ -86,25 +85,19 @@ async def test_paging_with_cursors_visits_every_conversation_once(
 async def test_a_cursor_it_did_not_return_is_an_input_error(
     store: ConversationStore, cursor: str
 ) -> None:
-    await store.create_conversation("alice", "one")
+    await start_conversation(store, "alice", "one")
     with pytest.raises(InputError, match="cursor"):
         await store.list_conversations("alice", cursor=cursor)
 
 
 async def test_another_users_conversation_is_not_found(store: ConversationStore) -> None:
-    conversation = await store.create_conversation("alice", "mine")
-    answer = await store.append_answer(
-        "alice", conversation.id, NewAnswer(content="x", status="extractive")
-    )
+    conversation, answer = await start_conversation(
+        store, "alice", "mine", answer=NewAnswer(content="x", status="extractive"))
     assert (await store.list_conversations("bob")).conversations == []
     with pytest.raises(NotFoundError, match=conversation.id):
         await store.get_messages("bob", conversation.id)
     with pytest.raises(NotFoundError):
         await store.get_conversation("bob", conversation.id)
-    with pytest.raises(NotFoundError):
-        await store.append_user_message("bob", conversation.id, "hi")
-    with pytest.raises(NotFoundError):
-        await store.append_answer("bob", conversation.id, NewAnswer("a", "complete"))
     with pytest.raises(NotFoundError):
         await store.append_turn("bob", conversation.id, question="q", question_id="qbob",
                                 answer=NewAnswer("a", "complete"))
@@ -115,13 +108,12 @@ async def test_another_users_conversation_is_not_found(store: ConversationStore)
     with pytest.raises(NotFoundError, match=answer.id):
         await store.set_feedback("bob", answer.id, "down", None)
     assert (await store.get_conversation("alice", conversation.id)).title == "mine"
-    assert len(await store.get_messages("alice", conversation.id)) == 1
+    assert len(await store.get_messages("alice", conversation.id)) == 2
 
 
 @pytest.mark.parametrize("user", ["a/b#?\\", "~alice", "!health", "ünï cödé 🙂", "x" * 300])
 async def test_any_user_id_is_its_own_partition(store: ConversationStore, user: str) -> None:
-    conversation = await store.create_conversation(user, "t")
-    await store.append_user_message(user, conversation.id, "q")
+    conversation, _ = await start_conversation(store, user, "t")
     assert [c.id for c in (await store.list_conversations(user)).conversations] == [
         conversation.id]
     assert (await store.list_conversations("alice")).conversations == []
@@ -133,7 +125,7 @@ async def test_any_user_id_is_its_own_partition(store: ConversationStore, user: 
 
 @pytest.mark.parametrize("bad_id", ["../etc", "a_b", "a/b", "a#b", "x" * 2000, "", "'"])
 async def test_ids_it_never_issued_are_not_found(store: ConversationStore, bad_id: str) -> None:
-    await store.create_conversation("alice", "t")
+    await start_conversation(store, "alice", "t")
     with pytest.raises(NotFoundError):
         await store.get_conversation("alice", bad_id)
     with pytest.raises(NotFoundError):
@@ -143,15 +135,14 @@ async def test_ids_it_never_issued_are_not_found(store: ConversationStore, bad_i
 
 
 async def test_rename_and_delete(store: ConversationStore) -> None:
-    conversation = await store.create_conversation("alice", "old")
-    keep = await store.create_conversation("alice", "keep")
-    answer = await store.append_answer(
-        "alice", conversation.id,
-        NewAnswer(content="a [1]", status="complete", citations=[_citation(1)]),
+    keep, _ = await start_conversation(store, "alice", "keep")
+    conversation, answer = await start_conversation(
+        store, "alice", "old",
+        answer=NewAnswer(content="a [1]", status="complete", citations=[_citation(1)]),
     )
     await store.set_feedback("alice", answer.id, "up", "useful")
     renamed = await store.rename_conversation("alice", conversation.id, "new")
-    assert renamed.title == "new" and renamed.message_count == 1
+    assert renamed.title == "new" and renamed.message_count == 2
     assert (await store.get_conversation("alice", conversation.id)).title == "new"
     assert [c.title for c in (await store.list_conversations("alice")).conversations] == [
         "new", "keep"]
@@ -168,9 +159,7 @@ async def test_rename_and_delete(store: ConversationStore) -> None:
 
 
 async def test_feedback_is_one_per_answer_and_only_on_answers(store: ConversationStore) -> None:
-    conversation = await store.create_conversation("alice", "t")
-    question = await store.append_user_message("alice", conversation.id, "q")
-    answer = await store.append_answer("alice", conversation.id, NewAnswer("a", "complete"))
+    conversation, answer = await start_conversation(store, "alice", "t", question_id="q-1")
     first = await store.set_feedback("alice", answer.id, "up", None)
     assert (first.message_id, first.rating, first.comment) == (answer.id, "up", None)
     await store.set_feedback("alice", answer.id, "down", "wrong source")
@@ -182,7 +171,7 @@ async def test_feedback_is_one_per_answer_and_only_on_answers(store: Conversatio
     feedback = (await store.get_messages("alice", conversation.id))[1].feedback
     assert feedback is not None and (feedback.rating, feedback.comment) == ("up", None)
     with pytest.raises(InputError, match="rate answers only"):
-        await store.set_feedback("alice", question.id, "up", None)
+        await store.set_feedback("alice", "q-1", "up", None)
     with pytest.raises(NotFoundError):
         await store.set_feedback("alice", "nope", "up", None)
 
@@ -214,12 +203,12 @@ async def test_append_turn_to_an_unknown_conversation_writes_nothing(
     with pytest.raises(NotFoundError):
         await store.append_turn("alice", "nope", question="q", question_id="q-1",
                                 answer=NewAnswer("a", "complete"))
-    other = await store.create_conversation("bob", "bob's")
+    other, _ = await start_conversation(store, "bob", "bob's")
     with pytest.raises(NotFoundError):
         await store.append_turn("alice", other.id, question="q", question_id="q-1",
                                 answer=NewAnswer("a", "complete"))
     assert (await store.list_conversations("alice")).conversations == []
-    assert await store.get_messages("bob", other.id) == []
+    assert len(await store.get_messages("bob", other.id)) == 2
     with pytest.raises(NotFoundError):
         await store.set_feedback("alice", "q-1", "up", None)
 
@@ -229,9 +218,8 @@ async def test_long_answers_and_many_citations_read_back_whole(store: Conversati
     # two UTF-16 units each).
     content = ("Grounded answer 🙂 with ünïcode. " * 40_000)[:1_300_000]
     citations = [_citation(n, text="passage text ✓ " * 300) for n in range(1, 51)]
-    conversation = await store.create_conversation("alice", "long")
-    answer = await store.append_turn(
-        "alice", conversation.id, question="q" * 8000, question_id="q-long",
+    conversation, answer = await start_conversation(
+        store, "alice", "long", question="q" * 8000,
         answer=NewAnswer(content, "complete", citations=citations),
     )
     question, stored = await store.get_messages("alice", conversation.id)
@@ -247,13 +235,14 @@ async def test_long_answers_and_many_citations_read_back_whole(store: Conversati
 
 async def test_instances_appending_at_once_lose_no_turn(open_store: StoreFactory) -> None:
     one, two = await open_store(), await open_store()
-    conversation = await one.create_conversation("alice", "busy")
+    conversation, _ = await start_conversation(one, "alice", "busy", question="q0",
+                                               question_id="q0", answer=NewAnswer("a0", "complete"))
 
     async def turn(store: ConversationStore, n: int) -> None:
         await store.append_turn("alice", conversation.id, question=f"q{n}", question_id=f"q{n}",
                                 answer=NewAnswer(f"a{n}", "complete"))
 
-    await asyncio.gather(*(turn(one if n % 2 else two, n) for n in range(8)),
+    await asyncio.gather(*(turn(one if n % 2 else two, n) for n in range(1, 8)),
                          two.rename_conversation("alice", conversation.id, "renamed"))
     for store in (one, two):
         messages = await store.get_messages("alice", conversation.id)
@@ -268,12 +257,12 @@ async def test_instances_appending_at_once_lose_no_turn(open_store: StoreFactory
 
 async def test_one_instance_sees_what_the_other_wrote(open_store: StoreFactory) -> None:
     one, two = await open_store(), await open_store()
-    conversation = await one.create_conversation("alice", "shared")
+    conversation, _ = await start_conversation(one, "alice", "shared")
     answer = await two.append_turn("alice", conversation.id, question="q", question_id="q-s",
                                    answer=NewAnswer("a", "complete"))
     await one.set_feedback("alice", answer.id, "down", None)
     messages = await two.get_messages("alice", conversation.id)
-    assert messages[1].feedback is not None and messages[1].feedback.rating == "down"
+    assert messages[3].feedback is not None and messages[3].feedback.rating == "down"
     await two.delete_conversation("alice", conversation.id)
     assert (await one.list_conversations("alice")).conversations == []
 
@@ -289,16 +278,17 @@ async def test_writable_check_and_backend_description(store: ConversationStore) 
 async def test_retention_deletes_what_was_last_active_before_the_cutoff(
     store: ConversationStore,
 ) -> None:
-    old_alice = await store.create_conversation("alice", "old")
-    await store.append_turn("alice", old_alice.id, question="q", question_id="q-old",
-                            answer=NewAnswer("a", "complete", citations=[_citation(1)]))
-    old_bob = await store.create_conversation("b/ob", "old too")
-    revived = await store.create_conversation("alice", "revived")
+    old_alice, _ = await start_conversation(
+        store, "alice", "old", question_id="q-old",
+        answer=NewAnswer("a", "complete", citations=[_citation(1)]))
+    old_bob, _ = await start_conversation(store, "b/ob", "old too")
+    revived, _ = await start_conversation(store, "alice", "revived")
     await asyncio.sleep(0.05)
     cutoff = time.time()
     await asyncio.sleep(0.05)
-    await store.append_user_message("alice", revived.id, "still here")
-    recent = await store.create_conversation("alice", "recent")
+    await store.append_turn("alice", revived.id, question="still here", question_id="q-rev",
+                            answer=NewAnswer("a", "complete"))
+    recent, _ = await start_conversation(store, "alice", "recent")
     assert await store.delete_conversations_older_than(cutoff) == 2
     assert [c.id for c in (await store.list_conversations("alice")).conversations] == [
         recent.id, revived.id]
@@ -310,4 +300,4 @@ async def test_retention_deletes_what_was_last_active_before_the_cutoff(
     with pytest.raises(NotFoundError):
         await store.set_feedback("alice", "q-old", "up", None)
     assert await store.delete_conversations_older_than(cutoff) == 0
-    assert len(await store.get_messages("alice", revived.id)) == 1
+    assert len(await store.get_messages("alice", revived.id)) == 4

@@ -13,6 +13,7 @@ import pytest
 from chatref.errors import NotFoundError, StoreError
 from chatref.store import Citation, NewAnswer, SqliteConversationStore
 from chatref.store.migrations import MIGRATIONS
+from tests.store.conftest import start_conversation
 
 
 @pytest.fixture
@@ -30,10 +31,9 @@ def _citation(number: int) -> Citation:
 
 
 async def test_rename_and_delete_cascade(store: SqliteConversationStore, tmp_path: Path) -> None:
-    conversation = await store.create_conversation("alice", "old")
-    answer = await store.append_answer(
-        "alice", conversation.id,
-        NewAnswer(content="a [1]", status="complete", citations=[_citation(1)]),
+    conversation, answer = await start_conversation(
+        store, "alice", "old",
+        answer=NewAnswer(content="a [1]", status="complete", citations=[_citation(1)]),
     )
     await store.set_feedback("alice", answer.id, "up", "useful")
     renamed = await store.rename_conversation("alice", conversation.id, "new")
@@ -104,12 +104,12 @@ async def test_append_turn_to_an_unknown_conversation_writes_nothing(
     with pytest.raises(NotFoundError):
         await store.append_turn("alice", "nope", question="q", question_id="q-1",
                                 answer=NewAnswer("a", "complete"))
-    other = await store.create_conversation("bob", "bob's")
+    other, _ = await start_conversation(store, "bob", "bob's")
     with pytest.raises(NotFoundError):
         await store.append_turn("alice", other.id, question="q", question_id="q-1",
                                 answer=NewAnswer("a", "complete"))
     conn = sqlite3.connect(tmp_path / "db" / "chatref.sqlite")
     try:
-        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone() == (2,)
     finally:
         conn.close()

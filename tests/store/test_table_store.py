@@ -17,6 +17,7 @@ from chatref.store import Citation, NewAnswer
 from chatref.store import table_entities as te
 from chatref.store.table_store import TableConversationStore
 from tests.fakes.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite, azurite  # noqa: F401
+from tests.store.conftest import start_conversation
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ async def test_the_table_is_created_once_even_by_instances_starting_together(
                                     connection_string=azurite.connection_string)
         for _ in range(3)))
     try:
-        conversation = await stores[0].create_conversation("alice", "t")
+        conversation, _ = await start_conversation(stores[0], "alice", "t")
         assert (await stores[2].get_conversation("alice", conversation.id)).title == "t"
     finally:
         for store in stores:

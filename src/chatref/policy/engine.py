@@ -12,14 +12,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chatref.errors import ConfigurationError, InputError
+from chatref.settings import load_settings
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CHECKOV_ENV = "CHATREF_CHECKOV"
+# What checkov may need from our environment: where programs and its home are, the locale,
+# the proxies and CA bundle of a network that requires them (it downloads nothing with
+# --skip-download, but its HTTP library reads them), and its own rendering knob.
+CHECKOV_PASSED_ENV = (
+    "PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "RENDER_EDGES_DUPLICATE_PERCENT",
+)
 _RESULT_KEYS = {"passed_checks": "passed", "failed_checks": "failed", "skipped_checks": "skipped"}
 
 
@@ -100,10 +110,13 @@ def run_checkov(
     checkov: Path | None = None,
     var_files: tuple[Path, ...] = (),
     timeout_s: float = 600.0,
+    environment: Mapping[str, str] | None = None,
 ) -> list[CheckRecord]:
     """Scan a Terraform directory (or, with ``plan``, a plan JSON file) with our rules loaded.
 
     With ``plan`` the target may also be a directory of plan files (the tests scan theirs so).
+    checkov's environment is ``environment``, by default the variables of
+    ``CHECKOV_PASSED_ENV`` that are set (read through Settings): never the app's keys.
     """
     target = target.resolve()
     if plan and not target.exists():
@@ -120,7 +133,9 @@ def run_checkov(
     command = checkov_command(
         target, plan=plan, checkov=find_checkov(checkov), var_files=var_files
     )
-    env = {**os.environ, "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE", "PYTHONUTF8": "1"}
+    if environment is None:
+        environment = load_settings().subprocess_environment(CHECKOV_PASSED_ENV)
+    env = {**environment, "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE", "PYTHONUTF8": "1"}
     # checkov stops resolving variables once 90% of the edges it renders repeat for 4 rounds;
     # a configuration whose modules feed each other (ours) trips that early and leaves whole
     # modules as `var.x`. 100% keeps it going until done or its 50-round cap.

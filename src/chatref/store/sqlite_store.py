@@ -8,9 +8,9 @@ writer; reads use a second connection on a second thread, so they never queue be
 awaiting task is cancelled (a client that disconnects mid-answer still gets its answer stored).
 
 >>> store = await SqliteConversationStore.open(Path("data/chatref.sqlite"))
->>> conversation = await store.create_conversation("local", "Key rotation")
->>> await store.append_turn("local", conversation.id, question="How do I rotate keys?",
-...                         question_id=new_id(), answer=NewAnswer("Monthly [1].", "complete"))
+>>> await store.append_turn("local", new_id(), question="How do I rotate keys?",
+...                         question_id=new_id(), answer=NewAnswer("Monthly [1].", "complete"),
+...                         new_title="Key rotation")
 """
 
 from __future__ import annotations
@@ -166,19 +166,6 @@ class SqliteConversationStore:
             raise NotFoundError(f"conversation {conversation_id!r} does not exist")
         return cls._conversation(row)
 
-    async def create_conversation(self, user_id: str, title: str) -> Conversation:
-        def create(conn: sqlite3.Connection) -> Conversation:
-            now = time.time()
-            conversation_id = new_id()
-            conn.execute(
-                "INSERT INTO conversations (id, user_id, title, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, user_id, title, now, now),
-            )
-            return Conversation(conversation_id, user_id, title, now, now, 0)
-
-        return await self._write(create)
-
     async def list_conversations(
         self, user_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ConversationPage:
@@ -257,15 +244,6 @@ class SqliteConversationStore:
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
         )
 
-    async def append_user_message(
-        self, user_id: str, conversation_id: str, content: str
-    ) -> StoredMessage:
-        def append(conn: sqlite3.Connection) -> StoredMessage:
-            self._fetch_conversation(conn, user_id, conversation_id)
-            return self._insert_message(conn, conversation_id, "user", content, "complete")
-
-        return await self._write(append)
-
     @classmethod
     def _insert_answer(
         cls, conn: sqlite3.Connection, conversation_id: str, answer: NewAnswer
@@ -281,15 +259,6 @@ class SqliteConversationStore:
               c.section, c.text) for c in answer.citations],
         )
         return dataclasses.replace(message, citations=tuple(answer.citations))
-
-    async def append_answer(
-        self, user_id: str, conversation_id: str, answer: NewAnswer
-    ) -> StoredMessage:
-        def append(conn: sqlite3.Connection) -> StoredMessage:
-            self._fetch_conversation(conn, user_id, conversation_id)
-            return self._insert_answer(conn, conversation_id, answer)
-
-        return await self._write(append)
 
     async def append_turn(
         self,

@@ -267,16 +267,6 @@ class TableConversationStore:
         with _sdk_errors(self._table, action):
             await self._client.submit_transaction(ops)
 
-    async def create_conversation(self, user_id: str, title: str) -> Conversation:
-        now = time.time()
-        conversation = Conversation(new_id(), user_id, title, now, now, 0)
-        partition = te.user_key(user_id)
-        await self._submit([
-            ("create", te.conversation_entity(partition, conversation)),
-            ("create", te.list_entity(partition, conversation)),
-        ], "create conversation")
-        return conversation
-
     async def _append(
         self, user_id: str, conversation_id: str, messages: Sequence[tuple[str, str, NewAnswer]],
         new_title: str | None,
@@ -351,22 +341,6 @@ class TableConversationStore:
             ]
         raise StoreError(f"conversation table {self._table!r}: conversation {conversation_id}"
                          f" changed {CONFLICT_RETRIES} times while appending; try again")
-
-    async def append_user_message(
-        self, user_id: str, conversation_id: str, content: str
-    ) -> StoredMessage:
-        (stored,) = await self._append(
-            user_id, conversation_id, [(new_id(), "user", NewAnswer(content, "complete"))], None
-        )
-        return stored
-
-    async def append_answer(
-        self, user_id: str, conversation_id: str, answer: NewAnswer
-    ) -> StoredMessage:
-        (stored,) = await self._append(
-            user_id, conversation_id, [(new_id(), "assistant", answer)], None
-        )
-        return stored
 
     async def append_turn(
         self,

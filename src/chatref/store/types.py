@@ -126,8 +126,6 @@ class ConversationStore(Protocol):
         (a path, an endpoint and table), never a secret."""
         ...
 
-    async def create_conversation(self, user_id: str, title: str) -> Conversation: ...
-
     async def list_conversations(
         self, user_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> ConversationPage:
@@ -148,14 +146,6 @@ class ConversationStore(Protocol):
         """Retention, for every user: delete the conversations last active before ``cutoff``
         (epoch seconds) with everything they hold; return how many were deleted."""
         ...
-
-    async def append_user_message(
-        self, user_id: str, conversation_id: str, content: str
-    ) -> StoredMessage: ...
-
-    async def append_answer(
-        self, user_id: str, conversation_id: str, answer: NewAnswer
-    ) -> StoredMessage: ...
 
     async def append_turn(
         self,
