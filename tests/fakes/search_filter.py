@@ -6,6 +6,7 @@ quote, numbers, ``true``/``false``/``null``), ``and``/``or``/``not``, parenthese
 collections: ``oids/any(o: o eq 'x')``, ``groups/any(g: search.in(g, 'a,b'))``, ``/all(...)``.
 A field that does not exist or is not filterable is an error, as on the service (HTTP 400).
 
+>>> fields = {"ordinal": {"type": "Edm.Int32"}, "groups": {"type": "Collection(Edm.String)"}}
 >>> predicate = parse_filter("ordinal le 0 and groups/any(g: g eq 'hr')", fields)
 >>> predicate({"ordinal": 0, "groups": ["hr"]})
 True

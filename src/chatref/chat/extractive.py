@@ -11,9 +11,18 @@ The best one leads; up to three more follow, never two near-duplicates (README a
 docs/policy.md share whole blocks) and never more than two from one passage. Each sentence cites
 its own passage's number, so a citation points at the passage it was quoted from.
 
+>>> from chatref.retrieval.types import Passage
+>>> passages = [
+...     Passage("c1", "d1", "docs/keys.md", "Keys", None, "Rotation",
+...             "Storage keys are rotated every month. The rotation is logged."),
+...     Passage("c2", "d2", "docs/fac.md", "Facilities", None, None,
+...             "The cafeteria opens at noon."),
+... ]
 >>> answer = extractive_answer("when do keys rotate?", passages)
 >>> answer.cited
-[1, 3]
+[1]
+>>> print(answer.text.splitlines()[2])
+Storage keys are rotated every month. [1]
 """
 
 from __future__ import annotations

@@ -6,9 +6,17 @@ The judge asks the configured chat model (through the same router as the chat) t
 sentence against its cited sources and the answer against the question, and parses a small JSON
 verdict; a judge that fails or answers nonsense is recorded as such, never guessed.
 
->>> grade = lexical_grade(case, answer, citations)
->>> grade.groundedness, grade.citation_precision
-(1.0, 0.5)
+>>> from chatref.store.types import Citation
+>>> citations = [
+...     Citation(1, "c1", "d1", "docs/keys.md", "Keys", None, None,
+...              "Storage keys are rotated every month."),
+...     Citation(2, "c2", "d2", "docs/fac.md", "Facilities", None, None,
+...              "The cafeteria opens at noon."),
+... ]
+>>> answer = "Storage keys are rotated every month [1]. The cafeteria opens at noon [2]."
+>>> grade = lexical_grade(AnswerCase("When are keys rotated?", ["keys.md"]), answer, citations)
+>>> grade.groundedness, grade.citation_precision, grade.citation_recall
+(1.0, 0.5, 1.0)
 """
 
 from __future__ import annotations

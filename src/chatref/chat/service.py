@@ -17,9 +17,11 @@ with the conversation store unreachable the turn is answered without the stored 
 answer says that it was not saved (``TurnDone.message_id`` is then None). ``chatref drill
 dependencies`` rehearses both.
 
->>> service = ChatService(retriever, store, model=None, limits=ChatLimits())
->>> turn = await service.start_turn(ChatRequest([ChatMessage("user", "How do I rotate keys?")]))
->>> async for event in turn.events(): ...
+For example (an illustration, not run as a doctest)::
+
+    service = ChatService(retriever, store, model=None, limits=ChatLimits())
+    turn = await service.start_turn(ChatRequest([ChatMessage("user", "How do I rotate keys?")]))
+    async for event in turn.events(): ...
 """
 
 from __future__ import annotations

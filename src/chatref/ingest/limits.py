@@ -6,8 +6,15 @@ declared sizes, while streaming the XML, from the PDF's page tree), so such a fi
 path and reason in well under a second; the per-file time limit (ingest/workers.py) and the
 worker's memory cap catch what no cheap check can predict.
 
->>> limits = FileLimits(max_file_mb=20, timeout_s=30)
->>> check_zip(Path("big.docx"), data, limits)   # raises DocumentError naming the limit
+>>> import io
+>>> buffer = io.BytesIO()
+>>> with zipfile.ZipFile(buffer, "w") as archive:
+...     for n in range(3):
+...         archive.writestr(f"part{n}.xml", "<w/>")
+>>> check_zip(Path("big.docx"), zipfile.ZipFile(buffer), FileLimits(max_zip_entries=2))
+Traceback (most recent call last):
+    ...
+chatref.errors.DocumentError: big.docx: over the per-file limit: 3 zip entries (limit 2)
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ changed one is replaced in one transaction; with ``prune`` the documents that va
 given paths are removed. One bad file is reported (path and reason) and skipped; the rest is
 still indexed.
 
->>> report = await ingest_paths([Path("docs")], index, embedder, prune=True)
->>> report.counts
-{'added': 12, 'updated': 0, 'unchanged': 0, 'removed': 0, 'failed': 0, 'skipped': 0}
+For example (an illustration, not run as a doctest)::
+
+    report = await ingest_paths([Path("docs")], index, embedder, prune=True)
+    report.counts
+    # {'added': 12, 'updated': 0, 'unchanged': 0, 'removed': 0, 'failed': 0, 'skipped': 0}
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ goes through the same parsers, chunker and index writes as a file (pipeline.py).
 and citation of a document is its URL. Blob Storage (ingest/blob_source.py) is the one source so
 far.
 
->>> source = await open_blob_source("https://acct.blob.core.windows.net/docs/guides/", settings)
->>> report = await ingest_source(source, index, embedder, prune=True)
+For example (an illustration, not run as a doctest)::
+
+    source = await open_blob_source("https://acct.blob.core.windows.net/docs/guides/", settings)
+    report = await ingest_source(source, index, embedder, prune=True)
 """
 
 from __future__ import annotations

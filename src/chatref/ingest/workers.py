@@ -6,9 +6,11 @@ limit passes, and whose address space is capped (``FileLimits.worker_memory_mb``
 reported failed with the reason, a fresh worker takes the next file, and the ingest goes on.
 The workers also run beside the embedder, so parsing and embedding overlap on two cores.
 
->>> with ParsePool(limits=FileLimits(timeout_s=10), workers=1) as pool:
-...     for item, result in pool.run(files, prepare):
-...         ...
+For example (an illustration, not run as a doctest)::
+
+    with ParsePool(limits=FileLimits(timeout_s=10), workers=1) as pool:
+        for item, result in pool.run(files, prepare):
+            ...
 """
 
 from __future__ import annotations

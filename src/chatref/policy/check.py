@@ -1,8 +1,10 @@
 """``chatref policy check`` as a function: scan, aggregate, apply the profile and overrides.
 
-    >>> report = policy_check(Path("infra/prod"), profile="production")  # doctest: +SKIP
-    >>> report.exit_code  # doctest: +SKIP
-    0
+For example (an illustration, not run as a doctest)::
+
+    report = policy_check(Path("infra/prod"), profile="production")
+    report.exit_code
+    # 0
 """
 
 from __future__ import annotations

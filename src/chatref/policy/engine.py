@@ -4,7 +4,9 @@ checkov lives in its own virtualenv (``make checkov`` creates ``.venv-checkov``)
 libraries and ships an ``hcl2`` module that collides with the app's python-hcl2. chatref runs it
 as a subprocess with our rules loaded through ``--external-checks-dir``.
 
-    >>> records = run_checkov(Path("infra/environments/prod"), plan=False)  # doctest: +SKIP
+For example (an illustration, not run as a doctest)::
+
+    records = run_checkov(Path("infra/environments/prod"), plan=False)
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Turn checkov's records into chatref's report: levels per profile, overrides, exit status.
 
-    >>> report = evaluate(records, profile="production", overrides=[])  # doctest: +SKIP
-    >>> report.exit_code  # 0 only when nothing hard, and nothing soft without an override, failed
+For example (an illustration, not run as a doctest)::
+
+    report = evaluate(records, profile="production", overrides=[])
+    report.exit_code  # 0 only when nothing hard, and nothing soft without an override, failed
 """
 
 from __future__ import annotations

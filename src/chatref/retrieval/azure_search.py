@@ -17,9 +17,11 @@ deleted, so a reader sees the old version, briefly both, or the new one, never h
 
 Every SDK error is translated to chatref's errors in one place, ``_translated``.
 
->>> index = AzureSearchIndex(endpoint, "chatref", credential, embedder_name="wordllama/l2_supercat",
-...                          dimension=256)
->>> await index.ensure_schema()
+For example (an illustration, not run as a doctest)::
+
+    index = AzureSearchIndex(endpoint, "chatref", credential, embedder_name="wordllama/l2_supercat",
+                             dimension=256)
+    await index.ensure_schema()
 """
 
 from __future__ import annotations

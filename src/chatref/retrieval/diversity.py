@@ -4,7 +4,16 @@ README.md and docs/policy.md share whole blocks; two chunks of one document over
 (200 characters). A near-duplicate of a better-ranked passage adds nothing for the model or the
 reader and pushes a different, useful passage out of the top k, so it is dropped.
 
+>>> from chatref.retrieval.types import Passage
+>>> backups = "Backups run nightly and are kept for thirty days, then deleted by the retention job."
+>>> ranked = [
+...     Passage("a", "d1", "README.md", "README", None, None, backups),
+...     Passage("b", "d2", "docs/policy.md", "Policy", None, None, backups),
+...     Passage("c", "d3", "docs/ops.md", "Operations", None, None,
+...             "Keys are rotated monthly by the platform team, with a runbook per service."),
+... ]
 >>> [p.chunk_id for p in without_near_duplicates(ranked, 5)]
+['a', 'c']
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@ Chunks are scored by the retriever; a document scores as its best chunk. nDCG@10
 gains with a log2 discount, as BEIR's pytrec_eval does; recall@100 counts relevant documents
 (gain > 0) found in the top 100.
 
->>> dataset = load_beir(Path("../shared/datasets/scifact"), split="test")
->>> result = await evaluate(retriever, dataset, mode="hybrid")
->>> result.ndcg_at_10
+For example (an illustration, not run as a doctest)::
+
+    dataset = load_beir(Path("../shared/datasets/scifact"), split="test")
+    result = await evaluate(retriever, dataset, mode="hybrid")
+    result.ndcg_at_10
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ AZURE_CLIENT_ID in production). The vector size is CHATREF_EMBEDDING_DIMENSIONS 
 for text-embedding-3-* a smaller size is requested from the service, and any vector of another
 size is a configuration error naming the setting.
 
->>> embedder = AzureOpenAIEmbedder.from_settings(settings)
->>> (await embedder.embed(["hello"])).shape
-(1, 1536)
+For example (an illustration, not run as a doctest)::
+
+    embedder = AzureOpenAIEmbedder.from_settings(settings)
+    (await embedder.embed(["hello"])).shape
+    # (1, 1536)
 """
 
 from __future__ import annotations

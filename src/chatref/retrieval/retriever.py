@@ -25,8 +25,10 @@ class Retriever:
     The keyword arguments are the tuned defaults; benchmarks and ``chatref eval`` pass others to
     reproduce the comparisons in docs/benchmarks.md.
 
-    >>> retriever = Retriever(index, embedder)
-    >>> [p.title for p in await retriever.search("rotate keys", top_k=3)]
+    For example (an illustration, not run as a doctest)::
+
+        retriever = Retriever(index, embedder)
+        [p.title for p in await retriever.search("rotate keys", top_k=3)]
     """
 
     def __init__(

@@ -8,9 +8,11 @@ The file records which embedder built it; opening it with another raises
 Vector search is exact cosine similarity over a float32 matrix kept in memory and reloaded when
 another connection has changed the index (tracked by a generation counter in ``meta``).
 
->>> index = SqliteIndex.open(Path("data/index.sqlite"), embedder_name="wordllama/l2_supercat",
-...                          dimension=256)
->>> await index.keyword_search("key rotation", limit=5)
+For example (an illustration, not run as a doctest)::
+
+    index = SqliteIndex.open(Path("data/index.sqlite"), embedder_name="wordllama/l2_supercat",
+                             dimension=256)
+    await index.keyword_search("key rotation", limit=5)
 """
 
 from __future__ import annotations

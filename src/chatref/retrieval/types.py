@@ -101,9 +101,11 @@ class DocumentWriter(Protocol):
 
     ``path`` is a document's identity (an absolute file path or a blob URL).
 
-    >>> known = await index.known_documents()           # {path: content_hash}
-    >>> await index.write_document(record, chunks, vectors)  # replaces that path's chunks
-    >>> await index.delete_documents(["/docs/gone.md"])
+    For example (an illustration, not run as a doctest)::
+
+        known = await index.known_documents()           # {path: content_hash}
+        await index.write_document(record, chunks, vectors)  # replaces that path's chunks
+        await index.delete_documents(["/docs/gone.md"])
     """
 
     @property

@@ -7,10 +7,12 @@ writer; reads use a second connection on a second thread, so they never queue be
 (WAL lets them run beside the writer). A write already handed to its thread completes even if the
 awaiting task is cancelled (a client that disconnects mid-answer still gets its answer stored).
 
->>> store = await SqliteConversationStore.open(Path("data/chatref.sqlite"))
->>> await store.append_turn("local", new_id(), question="How do I rotate keys?",
-...                         question_id=new_id(), answer=NewAnswer("Monthly [1].", "complete"),
-...                         new_title="Key rotation")
+For example (an illustration, not run as a doctest)::
+
+    store = await SqliteConversationStore.open(Path("data/chatref.sqlite"))
+    await store.append_turn("local", new_id(), question="How do I rotate keys?",
+                            question_id=new_id(), answer=NewAnswer("Monthly [1].", "complete"),
+                            new_title="Key rotation")
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ Production reaches ``AZURE_STORAGE_TABLE_ENDPOINT`` with the managed identity
 development and Azurite only. The entity layout is in store/table_entities.py. Every SDK call goes
 through ``_sdk_errors``, the one place where Azure's errors become chatref's.
 
->>> store = await TableConversationStore.open(table="conversations",
-...     endpoint="https://acct.table.core.windows.net", client_id=None)
->>> page = await store.list_conversations("alice", limit=20)
+For example (an illustration, not run as a doctest)::
+
+    store = await TableConversationStore.open(table="conversations",
+        endpoint="https://acct.table.core.windows.net", client_id=None)
+    page = await store.list_conversations("alice", limit=20)
 """
 
 from __future__ import annotations
