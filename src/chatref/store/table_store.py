@@ -109,6 +109,22 @@ def _sdk_errors(table: str, action: str) -> Iterator[None]:
         raise StoreError(f"{where}: {action}: {type(exc).__name__}") from exc
 
 
+def _new_messages(
+    messages: Sequence[tuple[str, str, NewAnswer]], current: Conversation, now: float
+) -> list[te.NewMessage]:
+    """The rows of ``(id, role, message)``s appended after ``current``'s last message."""
+    return [
+        te.NewMessage(
+            id=message_id, seq=current.message_count + offset,
+            role="assistant" if role == "assistant" else "user", status=message.status,
+            created_at=now, parts=te.split_body(te.encode_body(message.content, message.citations)),
+            finish_reason=message.finish_reason, model=message.model,
+            prompt_tokens=message.prompt_tokens, completion_tokens=message.completion_tokens,
+        )
+        for offset, (message_id, role, message) in enumerate(messages, start=1)
+    ]
+
+
 class TableConversationStore:
     """The ``ConversationStore`` on one Azure Storage table; the same data from every instance."""
 
@@ -275,57 +291,13 @@ class TableConversationStore:
     ) -> list[StoredMessage]:
         """Append ``(id, role, message)``s in one transaction; the conversation entity's ETag
         makes a concurrent append by another instance retry with the next seq."""
-        partition = te.user_key(user_id)
-        if not te.id_is_storable(conversation_id) or not all(
-            te.id_is_storable(message_id) for message_id, _, _ in messages
-        ):
-            if new_title is None:
-                raise NotFoundError(f"conversation {conversation_id!r} does not exist")
-            raise InputError(f"conversation or message id in {conversation_id!r}: letters, "
-                             "digits and '-' only")
+        self._check_ids(conversation_id, [message_id for message_id, _, _ in messages], new_title)
         for _attempt in range(CONFLICT_RETRIES):
-            now = time.time()
-            if new_title is not None:
-                current = Conversation(conversation_id, user_id, new_title, now, now, 0)
-                etag = None
-            else:
-                entity = await self._conversation_entity(user_id, conversation_id)
-                current = te.conversation_from(user_id, conversation_id, entity)
-                etag = str(entity["__etag"])
-                now = max(now, current.updated_at)  # another instance's clock may be ahead
-            new: list[te.NewMessage] = []
-            for offset, (message_id, role, message) in enumerate(messages, start=1):
-                new.append(te.NewMessage(
-                    id=message_id, seq=current.message_count + offset,
-                    role="assistant" if role == "assistant" else "user", status=message.status,
-                    created_at=now, parts=te.split_body(
-                        te.encode_body(message.content, message.citations)),
-                    finish_reason=message.finish_reason, model=message.model,
-                    prompt_tokens=message.prompt_tokens,
-                    completion_tokens=message.completion_tokens,
-                ))
+            current, etag, now = await self._current(user_id, conversation_id, new_title)
+            new = _new_messages(messages, current, now)
             updated = Conversation(conversation_id, user_id, current.title, current.created_at,
                                    now, current.message_count + len(new))
-            ops: OpList = []
-            if etag is None:
-                ops.append(("create", te.conversation_entity(partition, updated)))
-            else:
-                ops.append(("update", te.conversation_entity(partition, updated), {
-                    "mode": UpdateMode.REPLACE, "etag": etag,
-                    "match_condition": MatchConditions.IfNotModified}))
-                old_list_key = te.list_key(conversation_id, current.updated_at)
-                if old_list_key != te.list_key(conversation_id, now):  # same microsecond: the
-                    # upsert below replaces it (an entity appears once in a transaction)
-                    ops.append(("delete", {"PartitionKey": partition, "RowKey": old_list_key}))
-            ops.append(("upsert", te.list_entity(partition, updated)))
-            for item in new:
-                entity, overflow, index = te.message_entities(partition, conversation_id, item)
-                for extra in overflow:  # rare (a body over ~750 kB): keyed by message id, so an
-                    # attempt that loses the race below leaves only unreferenced parts
-                    with _sdk_errors(self._table, "write message part"):
-                        await self._client.upsert_entity(extra, mode=UpdateMode.REPLACE)
-                ops.append(("upsert", entity))
-                ops.append(("create", index))
+            ops = await self._append_ops(te.user_key(user_id), current, updated, etag, new)
             try:
                 await self._submit(ops, f"append to conversation {conversation_id}")
             except _Stale:
@@ -343,6 +315,55 @@ class TableConversationStore:
             ]
         raise StoreError(f"conversation table {self._table!r}: conversation {conversation_id}"
                          f" changed {CONFLICT_RETRIES} times while appending; try again")
+
+    @staticmethod
+    def _check_ids(conversation_id: str, message_ids: Sequence[str], new_title: str | None) -> None:
+        if te.id_is_storable(conversation_id) and all(map(te.id_is_storable, message_ids)):
+            return
+        if new_title is None:
+            raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+        raise InputError(f"conversation or message id in {conversation_id!r}: letters, "
+                         "digits and '-' only")
+
+    async def _current(
+        self, user_id: str, conversation_id: str, new_title: str | None
+    ) -> tuple[Conversation, str | None, float]:
+        """The conversation as it is (None as ETag: to be created), and the append's time."""
+        now = time.time()
+        if new_title is not None:
+            return Conversation(conversation_id, user_id, new_title, now, now, 0), None, now
+        entity = await self._conversation_entity(user_id, conversation_id)
+        current = te.conversation_from(user_id, conversation_id, entity)
+        # another instance's clock may be ahead
+        return current, str(entity["__etag"]), max(now, current.updated_at)
+
+    async def _append_ops(
+        self, partition: str, current: Conversation, updated: Conversation, etag: str | None,
+        new: list[te.NewMessage],
+    ) -> OpList:
+        """The transaction: the conversation entity (created, or replaced under its ETag), its
+        list row moved to the new time, and each message with its id index row."""
+        ops: OpList = []
+        if etag is None:
+            ops.append(("create", te.conversation_entity(partition, updated)))
+        else:
+            ops.append(("update", te.conversation_entity(partition, updated), {
+                "mode": UpdateMode.REPLACE, "etag": etag,
+                "match_condition": MatchConditions.IfNotModified}))
+            old_list_key = te.list_key(current.id, current.updated_at)
+            if old_list_key != te.list_key(current.id, updated.updated_at):  # same microsecond:
+                # the upsert below replaces it (an entity appears once in a transaction)
+                ops.append(("delete", {"PartitionKey": partition, "RowKey": old_list_key}))
+        ops.append(("upsert", te.list_entity(partition, updated)))
+        for item in new:
+            entity, overflow, index = te.message_entities(partition, current.id, item)
+            for extra in overflow:  # rare (a body over ~750 kB): keyed by message id, so an
+                # attempt that loses the race leaves only unreferenced parts
+                with _sdk_errors(self._table, "write message part"):
+                    await self._client.upsert_entity(extra, mode=UpdateMode.REPLACE)
+            ops.append(("upsert", entity))
+            ops.append(("create", index))
+        return ops
 
     async def append_turn(
         self,

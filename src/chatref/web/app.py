@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
@@ -69,37 +69,69 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assert identity.openid_config_url and identity.tenant_id  # noqa: S101 - from_settings
         validator = TokenValidator(openid_config_url=identity.openid_config_url,
                                    tenant_id=identity.tenant_id, audiences=identity.audiences)
-    usage: UsageLimits | None = None
-    shared_budget: SharedBudgetUsageLimits | None = None
-    if identity.mode != "local":
-        daily = resolved.chatref_daily_token_quota
-        # With Table Storage the daily token budget is counted across instances (the store is
-        # its ledger); per-minute limits and stream slots stay per instance (store/shared_usage.py).
-        shared = bool(daily and resolved.azure_storage_table_endpoint)
-        usage = InProcessUsageLimits(
-            per_minute=resolved.chatref_rate_limit_per_minute,
-            max_streams=resolved.chatref_max_concurrent_streams,
-            daily_tokens=None if shared else daily)
-        if shared and daily:
-            usage = shared_budget = SharedBudgetUsageLimits(usage, daily_tokens=daily)
+    usage, shared_budget = _usage_limits(resolved, identity)
     charger = TokenCharger(usage) if usage is not None else None
+    app = FastAPI(
+        title="chatref",
+        version=__version__,
+        summary="Grounded chat over your documents: answers cite the passages they come from.",
+        lifespan=_lifespan(resolved, charger, shared_budget, validator),
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    install_openapi(app)
+    _install_middleware(app, resolved, identity, validator, usage)
+    app.state.identity = identity
+    for module in (chat, openai_compat, conversations, health, me):
+        app.include_router(module.router)
+    _install_pages(app)
+    return app
+
+
+def _usage_limits(
+    settings: Settings, identity: IdentityConfig
+) -> tuple[UsageLimits | None, SharedBudgetUsageLimits | None]:
+    """Per-user limits (none in local mode), and the shared daily budget when there is one."""
+    if identity.mode == "local":
+        return None, None
+    daily = settings.chatref_daily_token_quota
+    # With Table Storage the daily token budget is counted across instances (the store is its
+    # ledger); per-minute limits and stream slots stay per instance (store/shared_usage.py).
+    shared = bool(daily and settings.azure_storage_table_endpoint)
+    usage = InProcessUsageLimits(
+        per_minute=settings.chatref_rate_limit_per_minute,
+        max_streams=settings.chatref_max_concurrent_streams,
+        daily_tokens=None if shared else daily)
+    if shared and daily:
+        budget = SharedBudgetUsageLimits(usage, daily_tokens=daily)
+        return budget, budget
+    return usage, None
+
+
+def _lifespan(
+    settings: Settings,
+    charger: TokenCharger | None,
+    shared_budget: SharedBudgetUsageLimits | None,
+    validator: TokenValidator | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Build the services (through the composition root) on start-up; close them on shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        telemetry = Telemetry.from_settings(resolved)  # + Application Insights when configured
-        chat_metrics = ChatMetrics(telemetry)
+        telemetry = Telemetry.from_settings(settings)  # + Application Insights when configured
         try:
-            observer: TurnObserver = chat_metrics.observe
+            observer: TurnObserver = ChatMetrics(telemetry).observe
             if charger is not None:
                 observer = chain(observer, charger.observe)
-            services = await build_chat_services(resolved, telemetry=telemetry, observer=observer)
+            services = await build_chat_services(settings, telemetry=telemetry, observer=observer)
         except BaseException:
             telemetry.shutdown()
             raise
         retention_task = None
-        if resolved.chatref_retention_days is not None and services.store is not None:
+        if settings.chatref_retention_days is not None and services.store is not None:
             retention_task = asyncio.create_task(
-                retention_loop(services.store, days=resolved.chatref_retention_days))
+                retention_loop(services.store, days=settings.chatref_retention_days))
         app.state.services = services
         if shared_budget is not None and isinstance(services.store, TokenLedger):
             shared_budget.bind(services.store)
@@ -125,21 +157,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if validator is not None:
                     await validator.aclose()
 
-    app = FastAPI(
-        title="chatref",
-        version=__version__,
-        summary="Grounded chat over your documents: answers cite the passages they come from.",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
-    install_error_handlers(app)
-    install_openapi(app)
+    return lifespan
+
+
+def _install_middleware(
+    app: FastAPI, settings: Settings, identity: IdentityConfig,
+    validator: TokenValidator | None, usage: UsageLimits | None,
+) -> None:
+    """Added innermost first: a request meets them in the reverse order."""
     if usage is not None:  # innermost: it reads the principal and the size-capped body
         app.add_middleware(ChatLimitMiddleware, usage=usage)
-    app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(resolved))
+    app.add_middleware(BodySizeLimit, limit_bytes=max_body_bytes(settings))
     app.add_middleware(AuthMiddleware, config=identity, validator=validator)
-    cors_origins = frozenset(split_list(resolved.chatref_cors_origins))
+    cors_origins = frozenset(split_list(settings.chatref_cors_origins))
     if cors_origins:  # closed unless listed; preflights are answered before authentication
         app.add_middleware(CORSMiddleware, allow_origins=sorted(cors_origins),
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -147,9 +177,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so outermost: every answer, refusals included, carries the security headers.
     app.add_middleware(SecurityMiddleware, allowed_hosts=identity.allowed_hosts,
                        cors_origins=cors_origins)
-    app.state.identity = identity
-    for module in (chat, openai_compat, conversations, health, me):
-        app.include_router(module.router)
+
+
+def _install_pages(app: FastAPI) -> None:
+    """The chat page, its files, and the API docs (Swagger UI, ReDoc) served from the wheel."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
 
@@ -169,5 +200,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
-
-    return app
