@@ -115,6 +115,62 @@ def evaluate(
                   notes=notes)
 
 
+@dataclass(frozen=True)
+class _RuleText:
+    level: Level
+    title: str
+    severity: Severity
+    rationale: str
+    fix: str
+    enforces: str
+
+
+def _rule_text(record: CheckRecord, profile: str) -> _RuleText | None:
+    """What the report says of the record's rule (ours from the catalog, or checkov's own);
+    None when the profile does not apply the rule."""
+    rule = RULES.get(record.check_id)
+    if rule is None:
+        fix = f"see {record.guideline}" if record.guideline else "see the checkov documentation"
+        return _RuleText(BUILTIN_LEVEL, record.name, Severity.MEDIUM,
+                         "checkov built-in Azure check", fix, f"checkov {record.check_id}")
+    level = rule.level(profile)
+    if level is None:
+        return None
+    return _RuleText(level, rule.title, rule.severity, rule.rationale, rule.fix, rule.enforces)
+
+
+def _status(
+    record: CheckRecord,
+    level: Level,
+    profile: str,
+    overrides: list[Override],
+    used: set[int],
+    notes: list[str],
+) -> tuple[Status, str | None, str | None]:
+    """The record's status, a message replacing checkov's (or None), and an override reason."""
+    if record.result == "passed":
+        return Status.PASSED, None, None
+    if record.result == "skipped":
+        # An inline `checkov:skip=<id>:<reason>` comment: an override for soft and advisory
+        # rules; a hard rule cannot be skipped, so it fails.
+        comment = record.suppress_comment or "no reason given"
+        if level is Level.HARD:
+            return (Status.FAILED,
+                    f"skipped inline ({comment}), but this rule is hard in {profile}", None)
+        return Status.OVERRIDDEN, None, f"inline checkov:skip: {comment}"
+    if level is Level.ADVISORY:
+        return Status.WARNING, None, None
+    for index, override in enumerate(overrides):
+        if not override.matches(record.check_id, record.resource):
+            continue
+        used.add(index)
+        if level is Level.SOFT:
+            return (Status.OVERRIDDEN, None,
+                    f"{override.reason} (approved by {override.approved_by})")
+        notes.append(f"{override.source}: {record.check_id} is hard in {profile}; override ignored")
+    return Status.FAILED, None, None
+
+
 def _finding(
     record: CheckRecord,
     profile: str,
@@ -122,62 +178,25 @@ def _finding(
     used: set[int],
     notes: list[str],
 ) -> Finding | None:
-    rule = RULES.get(record.check_id)
-    if rule is not None:
-        level = rule.level(profile)
-        if level is None:
-            return None  # the profile does not apply this rule
-        title, severity, rationale, fix, enforces = (
-            rule.title, rule.severity, rule.rationale, rule.fix, rule.enforces
-        )
-    else:
-        level = BUILTIN_LEVEL
-        title, severity = record.name, Severity.MEDIUM
-        rationale = "checkov built-in Azure check"
-        fix = f"see {record.guideline}" if record.guideline else "see the checkov documentation"
-        enforces = f"checkov {record.check_id}"
-    message = "; ".join(record.details) or title
-    reason: str | None = None
-    if record.result == "passed":
-        status = Status.PASSED
-    elif record.result == "skipped":
-        # An inline `checkov:skip=<id>:<reason>` comment: an override for soft and advisory
-        # rules; a hard rule cannot be skipped, so it fails.
-        comment = record.suppress_comment or "no reason given"
-        if level is Level.HARD:
-            status = Status.FAILED
-            message = f"skipped inline ({comment}), but this rule is hard in {profile}"
-        else:
-            status, reason = Status.OVERRIDDEN, f"inline checkov:skip: {comment}"
-    elif level is Level.ADVISORY:
-        status = Status.WARNING
-    else:
-        status = Status.FAILED
-        for index, override in enumerate(overrides):
-            if not override.matches(record.check_id, record.resource):
-                continue
-            used.add(index)
-            if level is Level.SOFT:
-                status = Status.OVERRIDDEN
-                reason = f"{override.reason} (approved by {override.approved_by})"
-                break
-            notes.append(
-                f"{override.source}: {record.check_id} is hard in {profile}; override ignored"
-            )
+    text = _rule_text(record, profile)
+    if text is None:
+        return None  # the profile does not apply this rule
+    status, replaced, reason = _status(record, text.level, profile, overrides, used, notes)
+    message = replaced or "; ".join(record.details) or text.title
     return Finding(
         rule_id=record.check_id,
-        title=title,
-        severity=severity,
-        level=level,
+        title=text.title,
+        severity=text.severity,
+        level=text.level,
         status=status,
         resource=record.resource,
         file=display_path(record.file),
         start_line=record.start_line,
         end_line=record.end_line,
         message=message,
-        rationale=rationale,
-        fix=fix,
-        enforces=enforces,
-        builtin=rule is None,
+        rationale=text.rationale,
+        fix=text.fix,
+        enforces=text.enforces,
+        builtin=record.check_id not in RULES,
         override_reason=reason,
     )
