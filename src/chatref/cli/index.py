@@ -80,17 +80,7 @@ def ingest(
     """
     settings = Settings()
     console = Console(stderr=True)
-    urls = [p for p in paths or [] if p.startswith(("https://", "http://"))]
-    files = [Path(p) for p in paths or [] if p not in urls]
-    if not paths:
-        from chatref.ingest.blob_source import configured_container_url
-
-        configured = configured_container_url(settings)
-        if configured is None:
-            raise typer.BadParameter("give files, folders or container URLs, or set "
-                                     "AZURE_STORAGE_BLOB_ENDPOINT and AZURE_STORAGE_CONTAINER",
-                                     param_hint="PATHS")
-        urls = [configured]
+    files, urls = _files_and_containers(paths, settings)
     limits = FileLimits(max_file_mb=max_file_mb, timeout_s=file_timeout_s)
 
     async def run() -> IngestReport:
@@ -121,15 +111,36 @@ def ingest(
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
-        out = Console()
-        for failure in report.failures:
-            console.print(f"[red]failed[/] {failure.source}: {failure.reason}", highlight=False)
-        for skipped in (o for o in report.outcomes if o.status == "skipped"):
-            console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}",
-                          highlight=False)
-        out.print(_report_table(report))
+        _print_report(report, console)
     if report.failures:
         raise typer.Exit(1)
+
+
+def _files_and_containers(
+    paths: list[str] | None, settings: Settings
+) -> tuple[list[Path], list[str]]:
+    """The local paths and the container URLs to ingest (the configured container if none)."""
+    urls = [p for p in paths or [] if p.startswith(("https://", "http://"))]
+    files = [Path(p) for p in paths or [] if p not in urls]
+    if paths:
+        return files, urls
+    from chatref.ingest.blob_source import configured_container_url
+
+    configured = configured_container_url(settings)
+    if configured is None:
+        raise typer.BadParameter("give files, folders or container URLs, or set "
+                                 "AZURE_STORAGE_BLOB_ENDPOINT and AZURE_STORAGE_CONTAINER",
+                                 param_hint="PATHS")
+    return files, [configured]
+
+
+def _print_report(report: IngestReport, console: Console) -> None:
+    """Each failed or skipped document on stderr, then the counts on stdout."""
+    for failure in report.failures:
+        console.print(f"[red]failed[/] {failure.source}: {failure.reason}", highlight=False)
+    for skipped in (o for o in report.outcomes if o.status == "skipped"):
+        console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}", highlight=False)
+    Console().print(_report_table(report))
 
 
 async def _ingest_container(url: str, settings: Settings, services: Services, *, prune: bool,
@@ -260,13 +271,18 @@ def eval_retrieval(
             "results": [r.__dict__ for r in results],
         }, indent=2))
         return
-    table = Table(title=f"{loaded.name} ({split}, {len(loaded.queries)} queries)")
+    Console().print(_results_table(f"{loaded.name} ({split}, {len(loaded.queries)} queries)",
+                                   results))
+
+
+def _results_table(title: str, results: list[EvalResult]) -> Table:
+    table = Table(title=title)
     for column in ("mode", "nDCG@10", "recall@100", "p50 ms", "p95 ms"):
         table.add_column(column, justify="left" if column == "mode" else "right")
     for r in results:
         table.add_row(r.mode, f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}",
                       f"{r.latency_p50_ms:.1f}", f"{r.latency_p95_ms:.1f}")
-    Console().print(table)
+    return table
 
 
 def register(app: typer.Typer) -> None:
