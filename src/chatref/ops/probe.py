@@ -15,6 +15,7 @@ limit answers 429.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from chatref.identity.easyauth import encode_principal
+from chatref.web.sse import parse_events
 
 Status = Literal["pass", "fail", "skip"]
 INTERNAL_DETAIL = re.compile(
@@ -179,11 +181,11 @@ class _Probe:
         created = await self.send("POST", "/api/chat", headers=self.auth(self.token), json={
             "messages": [{"role": "user", "content": "chatref probe: isolation check"}]})
         conversation = None
-        for line in created.text.splitlines():
-            if line.startswith("data: ") and '"user_message_id"' in line:
-                conversation = json.loads(line[6:]).get("id")
-                break
-        if created.status_code != 200 or not conversation:
+        if created.status_code == 200:
+            with contextlib.suppress(ValueError):  # not our event stream: no conversation
+                conversation = next((data.get("id") for name, data in parse_events(created.text)
+                                     if name == "conversation"), None)
+        if not conversation:
             return CheckResult("other_users_conversation", "fail",
                                f"could not create a conversation as the first user "
                                f"({created.status_code})")
