@@ -266,7 +266,7 @@ def test_governance_denies_public_access_on_every_data_service() -> None:
     module = load_module_dir(MODULES / "governance")
     denied = module.variables["deny_public_network_policy_definitions"].body["default"]
     assert {k for k in denied if not k.startswith("__")} == {
-        "storage", "key-vault", "openai", "search", "registry", "app-service"}
+        "storage", "key-vault", "openai", "search", "registry", "app-service", "app-service-slots"}
     for kind in ("require_tag", "deny_public_network", "naming"):
         # one assignment at resource-group scope, one at management-group scope: never both
         rg = str(module.resources[("azurerm_resource_group_policy_assignment", kind)].body)

@@ -67,3 +67,16 @@ def test_unexpanded_dynamic_block_proves_nothing(checkov_bin: Path) -> None:
         "module.replica_on.azurerm_container_registry.this": Status.PASSED,
         "module.replica_off.azurerm_container_registry.this": Status.FAILED,
     }
+
+
+def test_app_insights_handed_to_a_central_diagnostics_module_fails(checkov_bin: Path) -> None:
+    """Rule 072 through a central module whose targets checkov cannot expand (a merge() of module
+    outputs, as in prod): the module call's text names the Application Insights output."""
+    target = FIXTURES / "modules" / "central_appi"
+    report = judge(run_checkov(target, plan=False, checkov=checkov_bin), target, plan=False,
+                   profile="production")
+    verdicts = {f.resource.split(".")[1]: f for f in report.findings
+                if f.rule_id == "CKV_CHATREF_072"}
+    assert verdicts["diag_bad"].status is Status.FAILED
+    assert "module.monitoring.application_insights_id" in verdicts["diag_bad"].message
+    assert verdicts["diag_ok"].status is Status.PASSED

@@ -61,6 +61,9 @@ variable "deny_public_network_policy_definitions" {
     search      = "ee980b6d-0eca-4501-8d54-f6290fd512c3" # Azure AI Search services should disable public network access
     registry    = "0fdf0491-d080-4575-b627-ad0e843cba0f" # Public network access should be disabled for Container registries
     app-service = "1b5ef780-c53c-4a64-87f3-bb9c8c8094ba" # App Service apps should disable public network access
+    # The apps' definition does not judge slots (Microsoft.Web/sites/slots): the staging slot
+    # needs its own, "App Service app slots should disable public network access".
+    app-service-slots = "701a595d-38fb-4a66-ae6d-fb3735217622"
   }
 }
 
@@ -101,6 +104,8 @@ variable "naming_exempted_types" {
     "Microsoft.Network/networkInterfaces",               # a private endpoint's NIC
     "Microsoft.Network/privateDnsZones",                 # privatelink.* zone names are fixed
     "Microsoft.AlertsManagement/smartDetectorAlertRules", # created by Application Insights
+    "Microsoft.Insights/workbooks",                       # Azure requires a GUID as the name
+    "Microsoft.Web/sites/slots",                          # named within the app ("staging"); host name <app>-<slot>
   ]
 }
 

@@ -24,6 +24,9 @@ this package does statically what `terraform validate` would do with the azurerm
   required ones;
 - an autoscaled App Service plan ignores ``worker_count`` after creation, and a route's next
   hop is a reference to the appliance, never a literal address (``edge_checks``);
+- every Azure OpenAI customer-managed key, followed across modules to its account, key and
+  vault: system-assigned identity, RSA 2048, the vault in the account's region
+  (``cmk_checks``);
 - every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
   ``data.azurerm_t.n.attr``, ``azurerm_t.n.block[0].attr``) points at something that exists.
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import hcl2
 
+from chatref.infra_validate.cmk_checks import check_openai_cmk
 from chatref.infra_validate.edge_checks import check_edge
 from chatref.infra_validate.hcl import (
     COUNT,
@@ -77,6 +78,7 @@ def validate_module_dir(
     _check_meta_arguments(mod, add)
     _check_sensitive_outputs(mod, callees, schema, add)
     check_edge(mod, add)
+    check_openai_cmk(mod, loaded, add)
     for values in [{}, *(_tfvars_values(path) for path in sorted(mod.path.glob("*.tfvars*")))]:
         check_model_catalogue(mod, callees, values, add)
     for (address, file), value in _all_values(mod):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from chatref.policy.catalog import CONFIGURATION_RULES, RULES
 from chatref.policy.engine import CheckRecord
-from chatref.policy.sources import module_references
+from chatref.policy.sources import module_references, module_texts
 
 REQUIRED_ALERT_METRICS = ("exceptions/server", "requests/failed", "requests/duration")
 MIN_OPENAI_REGIONS = 2
@@ -84,6 +84,36 @@ def _cover_through_modules(
                 )
 
 
+# An Application Insights ID handed to a central diagnostics module: a module output named for it.
+_APP_INSIGHTS_OUTPUT = re.compile(r"\bmodule\.[A-Za-z0-9_-]+\.(application_insights[a-z_]*_id)\b")
+APP_INSIGHTS_RULE = "CKV_CHATREF_072"
+
+
+def _central_app_insights(records: list[CheckRecord], source: Path | None) -> None:
+    """Fail rule 072 for a central diagnostics module given an Application Insights ID.
+
+    When checkov cannot expand the module's ``for_each`` (prod's targets are a ``merge()`` of
+    module outputs), it sees one diagnostic setting with ``target_resource_id = each.value``,
+    which names nothing; the module call's own text (and the locals it uses) does.
+    """
+    if source is None:
+        return
+    texts = module_texts(source)
+    for index, record in enumerate(records):
+        if record.check_id != APP_INSIGHTS_RULE or record.result != "passed":
+            continue
+        if record.resource.endswith("]"):
+            continue  # checkov expanded the for_each: each instance was judged on its own target
+        module = _module_name(record.resource) if record.resource.startswith("module.") else ""
+        match = _APP_INSIGHTS_OUTPUT.search(texts.get(module, ""))
+        if match:
+            records[index] = replace(record, result="failed", details=(
+                f"module.{module} is given {match.group(0)} as a target: workspace-based "
+                "Application Insights already stores its telemetry in the workspace, so a "
+                "diagnostic setting on it stores every record twice; drop it from the targets",
+            ))
+
+
 _RESOURCE_TYPE = re.compile(r"(azurerm_[a-z0-9_]+)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?$")
 
 
@@ -129,6 +159,7 @@ def aggregate(
     records = [r for r in everything if r.check_id != INVENTORY]
     records += _unevaluated(records)
     _cover_through_modules(records, source, inventory)
+    _central_app_insights(records, source)
     facts: dict[str, list[CheckRecord]] = {rule_id: [] for rule_id in CONFIGURATION_RULES}
     kept: list[CheckRecord] = []
     for record in records:

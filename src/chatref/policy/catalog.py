@@ -181,9 +181,12 @@ _RULES = (
          f"{_GUIDE} §2 Network Security Groups: implement NSGs",
          "Associate an NSG with azurerm_subnet_network_security_group_association.",
          scope="graph", types=("azurerm_subnet",)),
-    Rule("CKV_CHATREF_025", "PaaS services refuse public network access", HIGH, "network",
-         "A private endpoint protects nothing while the public endpoint stays open.",
-         f"{_GUIDE} §2 Network Security; Sentinel area: no public network access",
+    Rule("CKV_CHATREF_025", "PaaS services, App Service apps and slots refuse public network "
+         "access", HIGH, "network",
+         "A private endpoint protects nothing while the public endpoint stays open; in prod the "
+         "governance module's deny-public policies refuse it at apply time anyway.",
+         f"{_GUIDE} §2 Network Security; Sentinel area: no public network access; issue 11 "
+         "finding 13 (deny-public for Search, ACR and App Service)",
          "Set public_network_access_enabled = false (public_network_access = \"Disabled\" on "
          "azurerm_ai_foundry)."),
     Rule("CKV_CHATREF_026", "App Service is HTTPS only", HIGH, "app-service",
@@ -240,8 +243,11 @@ _RULES = (
          "Add azurerm_consumption_budget_resource_group (or _subscription) with notifications.",
          scope="configuration"),
     Rule("CKV_CHATREF_037", "Names follow <prefix>-<environment>-<service>", LOW, "naming",
-         "Predictable names make ownership and environment obvious in every tool.",
-         f"{_GUIDE} §6 Policy Enforcement: enforce resource naming conventions",
+         "Predictable names make ownership and environment obvious in every tool; in prod the "
+         "governance module's naming policy (mode Indexed, Deny) refuses any other name at "
+         "apply time, so every resource it judges is judged here first.",
+         f"{_GUIDE} §6 Policy Enforcement: enforce resource naming conventions; issue 11 "
+         "finding 13 (naming-convention policy)",
          "Name resources \"${var.prefix}-${var.environment}-<service>\" (no hyphens where Azure "
          "forbids them: \"${var.prefix}${var.environment}<service>\")."),
     # The app's front door and the network edge (issue 11): chatref_edge.py.
@@ -330,6 +336,13 @@ _CORE_RULES = (
          "RSA 2048, vault in the account's region)",
          "Attach the key with azurerm_cognitive_account_customer_managed_key only, without "
          "identity_client_id; give the account identity { type = \"SystemAssigned\" }."),
+    Rule("CKV_CHATREF_072", "Application Insights has no diagnostic setting of its own", LOW,
+         "monitoring",
+         "Workspace-based Application Insights already writes its telemetry to the Log Analytics "
+         "workspace; a diagnostic setting on it stores (and bills) every record twice.",
+         "issue 11 finding 13; Azure Monitor: workspace-based Application Insights",
+         "Remove the diagnostic setting whose target_resource_id is the Application Insights "
+         "component (or drop it from a central diagnostics module's targets)."),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (*_RULES, *_CORE_RULES)}

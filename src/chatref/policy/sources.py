@@ -65,12 +65,12 @@ def _module_blocks(folder: Path) -> dict[str, str]:
     return blocks
 
 
-def module_references(folder: Path) -> dict[str, set[str]]:
-    """For each module call in the root module ``folder``: the modules its arguments refer
-    to, directly or through locals."""
-    refs: dict[str, set[str]] = {}
+def module_texts(folder: Path) -> dict[str, str]:
+    """For each module call in the root module ``folder``: its block's text followed by the
+    text of every local it uses, directly or through other locals."""
+    texts: dict[str, str] = {}
     for name, text in _module_blocks(folder).items():
-        found = set(_MODULE_REF.findall(text))
+        parts = [text]
         pending, seen = list(_LOCAL_REF.findall(text)), set()
         while pending:
             local_name = pending.pop()
@@ -78,7 +78,16 @@ def module_references(folder: Path) -> dict[str, set[str]]:
                 continue
             seen.add(local_name)
             local = _local_text(folder, local_name)
-            found |= set(_MODULE_REF.findall(local))
+            parts.append(local)
             pending += _LOCAL_REF.findall(local)
-        refs[name] = found - {name}
-    return refs
+        texts[name] = "\n".join(parts)
+    return texts
+
+
+def module_references(folder: Path) -> dict[str, set[str]]:
+    """For each module call in the root module ``folder``: the modules its arguments refer
+    to, directly or through locals."""
+    return {
+        name: set(_MODULE_REF.findall(text)) - {name}
+        for name, text in module_texts(folder).items()
+    }

@@ -7,6 +7,7 @@ from typing import Any
 from chatref_rulekit import (
     MISSING,
     TAGGABLE,
+    TAGGED_MORE,
     TAGGED_ONLY,
     WEB_APPS,
     ChatrefCheck,
@@ -44,7 +45,7 @@ class ManagedIdentity(ChatrefCheck):
 class RequiredTags(ChatrefCheck):
     ID = "CKV_CHATREF_002"
     NAME = "Resources carry the owner, environment, cost-center and application tags"
-    RESOURCES = (*TAGGABLE, *TAGGED_ONLY)
+    RESOURCES = (*TAGGABLE, *TAGGED_ONLY, *TAGGED_MORE)
     CATEGORY = CheckCategories.CONVENTION
 
     def problems(self, conf: dict[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ user-assigned identity (not supported for Azure OpenAI).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chatref_rulekit import MISSING, ChatrefCheck, get, unresolved
@@ -61,3 +62,36 @@ class OpenAIKeyOneWay(ChatrefCheck):
 
 check_tables = TablesThroughManagementPlane()
 check_openai_key = OpenAIKeyOneWay()
+
+
+# What a diagnostic setting's target looks like when it is an Application Insights component: a
+# reference to the resource, a module output named for it, or its ARM resource type in an ID.
+_APP_INSIGHTS_TARGET = re.compile(
+    r"azurerm_application_insights\.|application_insights[a-z_]*_id|"
+    r"/providers/microsoft\.insights/components/",
+    re.IGNORECASE,
+)
+
+
+def app_insights_target(value: Any) -> bool:
+    """True when a diagnostic setting's ``target_resource_id`` is an Application Insights."""
+    return isinstance(value, str) and bool(_APP_INSIGHTS_TARGET.search(value))
+
+
+class AppInsightsDiagnosticsNotDuplicated(ChatrefCheck):
+    ID = "CKV_CHATREF_072"
+    NAME = "Workspace-based Application Insights has no diagnostic setting of its own"
+    RESOURCES = ("azurerm_monitor_diagnostic_setting",)
+    CATEGORY = CheckCategories.LOGGING
+
+    def problems(self, conf: dict[str, Any]) -> list[str] | None:
+        target = get(conf, "target_resource_id")
+        if not app_insights_target(target):
+            return []
+        return [f"target_resource_id {target!r} is an Application Insights component: "
+                "workspace-based Application Insights already stores its telemetry in the "
+                "Log Analytics workspace, so a diagnostic setting on it stores every record "
+                "twice (and bills it twice); remove the setting"]
+
+
+check_app_insights_diagnostics = AppInsightsDiagnosticsNotDuplicated()

@@ -7,7 +7,10 @@ from typing import Any
 
 from chatref_rulekit import (
     MISSING,
+    NOT_INDEXED,
     TAGGABLE,
+    TAGGED_MORE,
+    TAGGED_ONLY,
     ChatrefCheck,
     FactCheck,
     as_int,
@@ -23,8 +26,21 @@ _COMPACT = re.compile(rf"^[a-z0-9]+({_ENVS})[a-z0-9]*$")
 # Azure forbids hyphens in these names; key vault names may use either form.
 _NO_HYPHENS = {"azurerm_storage_account", "azurerm_container_registry"}
 _EITHER = {"azurerm_key_vault"}
-# Azure fixes these names (privatelink.vaultcore.azure.net, ...).
-_NAMED_BY_AZURE = {"azurerm_private_dns_zone"}
+# Types the naming policy exempts (infra/modules/governance, naming_exempted_types), by the ARM
+# type the policy sees: Azure fixes their names (privatelink.vaultcore.azure.net), requires a GUID
+# (workbooks), or the name is scoped to a parent that follows the convention (a slot's host name
+# is <app>-<slot>). tests/policy keeps this map and the module's default list in step.
+NAMING_EXEMPT = {
+    "azurerm_private_dns_zone": "Microsoft.Network/privateDnsZones",
+    "azurerm_application_insights_workbook": "Microsoft.Insights/workbooks",
+    "azurerm_linux_web_app_slot": "Microsoft.Web/sites/slots",
+    "azurerm_windows_web_app_slot": "Microsoft.Web/sites/slots",
+}
+# Every resource the naming policy judges (mode Indexed: tags and a location), less the exempt.
+NAMED = tuple(
+    t for t in (*TAGGABLE, *TAGGED_ONLY, *TAGGED_MORE)
+    if t not in NAMING_EXEMPT and t not in NOT_INDEXED
+)
 _INTERPOLATION = re.compile(r"\$\{[^}]*\}")
 
 
@@ -73,7 +89,7 @@ class Budget(FactCheck):
 class NamingConvention(ChatrefCheck):
     ID = "CKV_CHATREF_037"
     NAME = "Names follow <prefix>-<environment>-<service>"
-    RESOURCES = tuple(t for t in TAGGABLE if t not in _NAMED_BY_AZURE)
+    RESOURCES = NAMED
     CATEGORY = CheckCategories.CONVENTION
 
     def problems(self, conf: dict[str, Any]) -> list[str] | None:

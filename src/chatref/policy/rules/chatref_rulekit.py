@@ -63,6 +63,27 @@ TAGGED_ONLY = (
     "azurerm_bastion_host",
 )
 
+# More resources that carry tags and a location: Azure Policy evaluates them in mode Indexed, so
+# the governance module's tag and naming policies judge them when they are created.
+TAGGED_MORE = (
+    "azurerm_application_gateway",
+    "azurerm_web_application_firewall_policy",
+    "azurerm_firewall_policy",
+    "azurerm_network_watcher_flow_log",
+    "azurerm_container_app_environment",
+    "azurerm_container_app_job",
+    "azurerm_application_insights_workbook",
+    "azurerm_monitor_scheduled_query_rules_alert_v2",
+)
+
+# Tagged, but not judged by a mode-Indexed policy on their names: Key Vault keys and secrets
+# are written through the vault's data plane, a content filter has no location of its own.
+NOT_INDEXED = (
+    "azurerm_cognitive_account_rai_policy",
+    "azurerm_key_vault_key",
+    "azurerm_key_vault_secret",
+)
+
 # PaaS services that hold data or models: private endpoint, no public access, diagnostics.
 PAAS = (
     "azurerm_key_vault",

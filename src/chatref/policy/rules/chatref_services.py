@@ -7,6 +7,7 @@ from typing import Any
 from chatref_rulekit import (
     MISSING,
     PAAS,
+    WEB_APPS,
     ChatrefCheck,
     as_int,
     get,
@@ -86,8 +87,10 @@ class SearchLocalAuthOff(ChatrefCheck):
 
 class NoPublicNetworkAccess(ChatrefCheck):
     ID = "CKV_CHATREF_025"
-    NAME = "PaaS services refuse public network access"
-    RESOURCES = PAAS
+    NAME = "PaaS services, App Service apps and slots refuse public network access"
+    # The services the governance module's deny-public assignments cover (Storage, Key Vault,
+    # Azure OpenAI, Search, Container Registry, App Service apps and slots) and the AI workspaces.
+    RESOURCES = (*PAAS, *WEB_APPS, "azurerm_linux_web_app_slot", "azurerm_windows_web_app_slot")
     CATEGORY = CheckCategories.NETWORKING
 
     def problems(self, conf: dict[str, Any]) -> list[str]:
