@@ -33,9 +33,13 @@ this package does statically what `terraform validate` would do with the azurerm
 With ``--fmt`` it also checks the layout rules of ``terraform fmt`` that review cares about
 (a heuristic; CI runs the real ``terraform fmt -check``).
 
+Other providers' resources are checked against hand-written subsets of their schemas, read from
+each provider's source (``infra/schema/other-providers.json``: ``azapi_resource`` and
+``time_sleep``, with their resource-type and duration formats; ``other_providers``).
+
 Not covered: values of expressions (they need Terraform's evaluator), the provider block (the
-schema file has no provider schema), the arguments of other providers' resources (azapi, time,
-...: no schema here; the command lists them as not checked).
+schema file has no provider schema), the arguments of other resource types of other providers
+(the command lists them as not checked).
 
 Usage::
 

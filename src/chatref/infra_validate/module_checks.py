@@ -35,6 +35,7 @@ from chatref.infra_validate.model import (
     Schema,
 )
 from chatref.infra_validate.models import check_model_catalogue
+from chatref.infra_validate.other_providers import check_other_providers, shipped_subsets
 from chatref.infra_validate.provider_rules import (
     ProviderRules,
     check_provider_rules,
@@ -71,6 +72,7 @@ def validate_module_dir(
         findings.append(Finding(str(file), address, code, message))
 
     check_against_schema(mod, schema, add)
+    check_other_providers(mod, shipped_subsets(), add)
     check_provider_rules(mod, rules or shipped_rules(), add)
     _check_variables(mod, add)
     _check_outputs(mod, add)
