@@ -27,6 +27,9 @@ this package does statically what `terraform validate` would do with the azurerm
 - every Azure OpenAI customer-managed key, followed across modules to its account, key and
   vault: system-assigned identity, RSA 2048, the vault in the account's region
   (``cmk_checks``);
+- every assignment of a built-in Azure Policy definition passes only the parameters the
+  definition declares, and an effect it allows (``policy_checks``, against
+  ``infra/modules/governance/builtin-policies.json``);
 - every reference (``var.x``, ``local.x``, ``module.m.out``, ``azurerm_t.n.attr``,
   ``data.azurerm_t.n.attr``, ``azurerm_t.n.block[0].attr``) points at something that exists.
 

@@ -36,6 +36,7 @@ from chatref.infra_validate.model import (
 )
 from chatref.infra_validate.models import check_model_catalogue
 from chatref.infra_validate.other_providers import check_other_providers, shipped_subsets
+from chatref.infra_validate.policy_checks import check_policy_assignments
 from chatref.infra_validate.provider_rules import (
     ProviderRules,
     check_provider_rules,
@@ -81,6 +82,7 @@ def validate_module_dir(
     _check_sensitive_outputs(mod, callees, schema, add)
     check_edge(mod, add)
     check_openai_cmk(mod, loaded, add)
+    check_policy_assignments(mod, add)
     for values in [{}, *(_tfvars_values(path) for path in sorted(mod.path.glob("*.tfvars*")))]:
         check_model_catalogue(mod, callees, values, add)
     for (address, file), value in _all_values(mod):
