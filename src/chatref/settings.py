@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     # --- one Azure OpenAI endpoint ----------------------------------------------------------
     azure_openai_endpoint: str | None = None
     azure_openai_chat_deployment: str | None = None
-    azure_openai_api_version: str = "2024-10-21"
+    azure_openai_api_version: str = Field(
+        default="v1", pattern=r"^(v1|\d{4}-\d{2}-\d{2}(-preview)?)$",
+        description="`v1`: Azure's GA v1 API ({endpoint}/openai/v1/, no api-version), the one "
+        "Azure recommends; or a dated api-version (gpt-5 models need 2025-04-01-preview or later).",
+    )
     azure_openai_api_key: SecretStr | None = None
     azure_openai_embedding_deployment: str | None = None
     chatref_embedding_dimensions: int | None = Field(
@@ -47,6 +51,16 @@ class Settings(BaseSettings):
 
     # --- the multi-endpoint router (JSON list; see docs/resilience.md) ---------------------
     chatref_llm_endpoints: str | None = None
+    chatref_llm_model_family: Literal["chat", "reasoning"] | None = Field(
+        default=None, description="Family of the single endpoint's model, and of router "
+        "endpoints without their own `model_family` [default: from the model or deployment "
+        "name, else chat] (llm/families.py).",
+    )
+    chatref_llm_reasoning_effort: Literal["none", "minimal", "low", "medium", "high",
+                                          "xhigh"] | None = Field(
+        default="low", description="reasoning_effort sent to reasoning models unless an "
+        "endpoint says otherwise (low latency for chat).",
+    )
 
     # --- Azure data services ------------------------------------------------------------------
     azure_search_endpoint: str | None = None

@@ -1,6 +1,7 @@
 """A fake Azure OpenAI embeddings endpoint on 127.0.0.1, speaking the real wire protocol.
 
-``POST /openai/deployments/{deployment}/embeddings?api-version=...`` answers the OpenAI list
+``POST /openai/v1/embeddings`` (the v1 API: the deployment is the body's ``model``) and
+``POST /openai/deployments/{deployment}/embeddings?api-version=...`` answer the OpenAI list
 shape (``{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model",
 "usage"}``), as floats or base64 (the SDK asks for base64 by default). Vectors are hashed bags
 of words, so texts that share words are near each other. Faults: ``fail_next`` queues status
@@ -50,6 +51,11 @@ class FakeEmbeddingsServer:
 
     def _build_app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.post("/openai/v1/embeddings")
+        async def embeddings_v1(request: Request) -> JSONResponse:
+            body = await request.json()
+            return await embeddings(str(body.get("model", "")), request)
 
         @app.post("/openai/deployments/{deployment}/embeddings")
         async def embeddings(deployment: str, request: Request) -> JSONResponse:

@@ -1,7 +1,13 @@
 """The Azure OpenAI double: a real HTTP server on 127.0.0.1 speaking the wire protocol, with faults.
 
-It speaks the real wire protocol — Azure deployment paths and ``/v1`` paths, JSON and SSE
-streaming, usage chunks, OpenAI/Azure error bodies (content filter included) — and can be told,
+It speaks the real wire protocol — the Azure v1 API (``/openai/v1/``), Azure deployment paths
+with a dated ``api-version``, OpenAI's ``/v1`` paths, JSON and SSE streaming, usage chunks
+(reasoning tokens included), OpenAI/Azure error bodies (content filter included) — and refuses
+what the service refuses: bodies the v1 API's OpenAPI document rejects (tests/fakes/openai_spec.py),
+unknown api-versions and routes, and, when its deployments are reasoning models
+(``model_family="reasoning"``), ``max_tokens`` and a non-default ``temperature``
+(chatref.ops.fakerules). A reasoning deployment spends ``reasoning_tokens`` of the token limit
+before its answer, as the real one does. It can be told,
 per request or from now on, to fail in the ways real regions fail: a status code with its
 ``Retry-After`` / ``retry-after-ms`` / ``x-ratelimit-reset-*`` headers, a hang before the first
 byte, a slow first token, a connection dropped after N chunks, a malformed body. It records every
@@ -44,7 +50,6 @@ from typing import Any
 import pytest
 
 from chatref.ops.fakeregion import (
-    AZURE_CHAT_PATH,
     DropConnection,
     LoopbackServer,
     Receive,
@@ -57,8 +62,17 @@ from chatref.ops.fakeregion import (
     send_json,
     split_tokens,
     stream_completion,
+    usage_of,
     wait_or_disconnect,
 )
+from chatref.ops.fakerules import (
+    NOT_FOUND,
+    ChatRoute,
+    api_version_refusal,
+    body_refusal,
+    route_of,
+)
+from tests.fakes.openai_spec import ChatCompletionsSpec
 
 __all__ = [
     "DEFAULT_ANSWER",
@@ -73,6 +87,7 @@ __all__ = [
 
 DEFAULT_ANSWER = "This is the fake model's answer [1]."
 FAKE_API_KEY = "fake-key-for-tests"
+DEFAULT_REASONING_TOKENS = 64  # what a reasoning deployment thinks per answer, by default
 
 _ERROR_CODES: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "The request is invalid."),
@@ -106,6 +121,9 @@ class Behaviour:
     chunks (None: the server's pace); ``drop_after_chunks`` closes the connection after that many
     content chunks (stream) or before the body (non-stream). ``malformed`` answers 200 with a
     body that is not what the API promises (a broken JSON chunk or document).
+    ``reasoning_tokens`` is what a reasoning deployment thinks before answering (None: the
+    server's default); they count against ``max_completion_tokens``, and when they use it all
+    the answer is empty with finish reason ``length``, as on the real service.
     """
 
     status: int = 200
@@ -120,6 +138,7 @@ class Behaviour:
     chunk_delay_s: float | None = None
     drop_after_chunks: int | None = None
     malformed: bool = False
+    reasoning_tokens: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Behaviour:
@@ -144,8 +163,13 @@ class RecordedRequest:
 
     @property
     def deployment(self) -> str | None:
+        """The deployment named: in the path (dated api-version) or as ``model`` (v1 API)."""
         match = re.match(r"^/openai/deployments/([^/]+)/", self.path)
-        return match.group(1) if match else None
+        if match:
+            return match.group(1)
+        if self.path.startswith("/openai/v1/"):
+            return str(self.body.get("model")) if self.body.get("model") else None
+        return None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -162,7 +186,8 @@ class FakeOpenAIState:
     """The scriptable part, shared by the ASGI app, the Python handle and the admin API."""
 
     def __init__(self, *, answer: str, tokens_per_s: float | None, api_key: str | None,
-                 deployments: set[str] | None) -> None:
+                 deployments: set[str] | None, model_family: str = "chat") -> None:
+        self.model_family = model_family
         self.tokens_issued = 0
         self.token_requests: list[str] = []
         self.answer = answer
@@ -255,23 +280,24 @@ class FakeOpenAIApp:
             query = scope.get("query_string", b"").decode("latin-1")
             await self._admin(method, path, query, raw, send)
             return
-        azure = AZURE_CHAT_PATH.fullmatch(path)
-        if method != "POST" or not (azure or path == "/v1/chat/completions"):
-            await send_json(send, 404, {"error": {"code": "404", "message": "Resource not found"}})
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = scope.get("query_string", b"").decode("latin-1")
         try:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
             body = {}
+        body = body if isinstance(body, dict) else {}
+        route = route_of(method, path, body)
+        if route is None:
+            await send_json(send, *NOT_FOUND)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
         behaviour = self.state.next_behaviour()
         self.state.record(RecordedRequest(method, path, query, headers, body, time.time(),
                                           behaviour))
         if behaviour.hang_s > 0:
             await wait_or_disconnect(receive, behaviour.hang_s)
-        if (problem := self._refuse(headers, query, azure)) is not None:
-            await send_json(send, problem[0], problem[1])
+        if (problem := self._refuse(headers, query, route)) is not None:
+            await send_json(send, *problem)
             return
         if behaviour.content_filter:
             await send_json(send, 400, _content_filter_body(), behaviour.headers)
@@ -281,37 +307,67 @@ class FakeOpenAIApp:
                              _openai_error(behaviour.status, behaviour.error_code,
                                          behaviour.error_message), behaviour.headers)
             return
-        if not isinstance(body.get("messages"), list) or not body["messages"]:
-            await send_json(send, 400, _openai_error(400, "invalid_request_error",
-                                                    "'messages' is a required property"))
+        if (problem := self._invalid_body(body, route)) is not None:
+            await send_json(send, *problem)
             return
-        model = azure.group(1) if azure else str(body.get("model", "fake-model"))
         if body.get("stream"):
-            await self._stream(send, receive, body, behaviour, model, azure is not None)
+            await self._stream(send, receive, body, behaviour, route)
         else:
-            await self._complete(send, receive, body, behaviour, model)
+            await self._complete(send, receive, body, behaviour, route.deployment)
 
     def _refuse(self, headers: dict[str, str], query: str,
-                azure: re.Match[str] | None) -> tuple[int, dict[str, Any]] | None:
-        if azure and "api-version=" not in query:
-            return 404, {"error": {"code": "404", "message": "Resource not found"}}
-        if azure and self.state.deployments is not None \
-                and azure.group(1) not in self.state.deployments:
+                route: ChatRoute) -> tuple[int, dict[str, Any]] | None:
+        """The route's checks, in the service's order: api-version, deployment, key."""
+        if (problem := api_version_refusal(route, query, self.state.model_family)) is not None:
+            return problem
+        if route.api != "openai" and self.state.deployments is not None \
+                and route.deployment not in self.state.deployments:
             return 404, _openai_error(404, None, None)
         given = headers.get("api-key") or headers.get("authorization", "").removeprefix("Bearer ")
         if not given or (self.state.api_key is not None and given != self.state.api_key):
             return 401, _openai_error(401, None, None)
         return None
 
+    def _invalid_body(self, body: dict[str, Any],
+                      route: ChatRoute) -> tuple[int, dict[str, Any]] | None:
+        """The body against the v1 API's schema (Azure routes), then the model family's rules."""
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            return 400, _openai_error(400, "invalid_request_error",
+                                      "'messages' is a required property")
+        if route.api != "openai":
+            errors = ChatCompletionsSpec.load().body_errors(
+                body, deployment_in_path=route.api == "deployments")
+            if errors:
+                unknown = ChatCompletionsSpec.unknown_argument(body, errors[0])
+                message = (f"Unrecognized request argument supplied: {unknown}" if unknown
+                           else f"Invalid request: {errors[0]}")
+                return 400, {"error": {"message": message, "type": "invalid_request_error",
+                                       "param": unknown, "code": None}}
+        return body_refusal(body, self.state.model_family)
+
     def _pace(self, behaviour: Behaviour) -> float:
         if behaviour.chunk_delay_s is not None:
             return behaviour.chunk_delay_s
         return 1.0 / self.state.tokens_per_s if self.state.tokens_per_s else 0.0
 
+    def _answer(self, body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str, int]:
+        """The answer's chunks, finish reason and reasoning tokens, within the token limit."""
+        answer = behaviour.answer if behaviour.answer is not None else self.state.answer
+        tokens = [t for t in split_tokens(answer) if t]
+        reasoning = behaviour.reasoning_tokens
+        if reasoning is None:
+            reasoning = DEFAULT_REASONING_TOKENS if self.state.model_family == "reasoning" else 0
+        finish = behaviour.finish_reason
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        if isinstance(limit, int) and reasoning + len(tokens) > limit:
+            reasoning = min(reasoning, limit)
+            tokens, finish = tokens[:limit - reasoning], "length"
+        return tokens, finish, reasoning
+
     async def _complete(self, send: Send, receive: Receive, body: dict[str, Any],
                         behaviour: Behaviour, model: str) -> None:
-        answer = behaviour.answer if behaviour.answer is not None else self.state.answer
-        tokens = split_tokens(answer)
+        tokens, finish, reasoning = self._answer(body, behaviour)
+        answer = "".join(tokens)
         delay = behaviour.first_token_delay_s + self._pace(behaviour) * len(tokens)
         if delay > 0:
             await wait_or_disconnect(receive, delay)
@@ -324,24 +380,23 @@ class FakeOpenAIApp:
         await send_json(send, 200, {
             "id": f"chatcmpl-{uuid.uuid4().hex[:20]}", "object": "chat.completion",
             "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "finish_reason": behaviour.finish_reason,
+            "choices": [{"index": 0, "finish_reason": finish,
                          "message": {"role": "assistant", "content": answer}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
-                      "total_tokens": prompt_tokens + len(tokens)},
+            "usage": usage_of(prompt_tokens, len(tokens), reasoning),
         }, behaviour.headers)
 
     async def _stream(self, send: Send, receive: Receive, body: dict[str, Any],
-                      behaviour: Behaviour, model: str, azure: bool) -> None:
-        answer = behaviour.answer if behaviour.answer is not None else self.state.answer
+                      behaviour: Behaviour, route: ChatRoute) -> None:
+        tokens, finish, reasoning = self._answer(body, behaviour)
         options = body.get("stream_options") or {}
         await stream_completion(send, receive, StreamScript(
-            tokens=split_tokens(answer), model=model, azure=azure,
+            tokens=tokens, model=route.deployment, azure=route.api != "openai",
             prompt_tokens=count_prompt_tokens(body),
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
-            finish_reason=behaviour.finish_reason,
+            finish_reason=finish,
             first_token_delay_s=behaviour.first_token_delay_s, pace_s=self._pace(behaviour),
             drop_after_chunks=behaviour.drop_after_chunks, malformed=behaviour.malformed,
-            headers=behaviour.headers))
+            headers=behaviour.headers, reasoning_tokens=reasoning))
 
     async def _admin(self, method: str, path: str, query: str, raw: bytes, send: Send) -> None:
         state = self.state
@@ -389,9 +444,9 @@ class FakeOpenAIServer(LoopbackServer):
 
     def __init__(self, *, answer: str = DEFAULT_ANSWER, tokens_per_s: float | None = None,
                  api_key: str | None = None, deployments: set[str] | None = None,
-                 port: int = 0) -> None:
+                 model_family: str = "chat", port: int = 0) -> None:
         self.state = FakeOpenAIState(answer=answer, tokens_per_s=tokens_per_s, api_key=api_key,
-                                     deployments=deployments)
+                                     deployments=deployments, model_family=model_family)
         super().__init__(FakeOpenAIApp(self.state), port=port, name="fake-openai")
 
     def start(self) -> FakeOpenAIServer:
@@ -455,6 +510,7 @@ def fake_openai(fake_openai_server: FakeOpenAIServer) -> Iterator[FakeOpenAIServ
     fake_openai_server.state.tokens_per_s = None
     fake_openai_server.state.api_key = None
     fake_openai_server.state.deployments = None
+    fake_openai_server.state.model_family = "chat"
     yield fake_openai_server
     fake_openai_server.reset(answer=DEFAULT_ANSWER)
 
@@ -480,9 +536,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--answer", default=DEFAULT_ANSWER)
     parser.add_argument("--tokens-per-s", type=float, default=None)
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
+    parser.add_argument("--model-family", choices=("chat", "reasoning"), default="chat",
+                        help="play a chat model (gpt-4.1) or a reasoning model (gpt-5.x)")
     args = parser.parse_args(argv)
     server = FakeOpenAIServer(answer=args.answer, tokens_per_s=args.tokens_per_s,
-                              api_key=args.api_key, port=args.port).start()
+                              api_key=args.api_key, model_family=args.model_family,
+                              port=args.port).start()
     print(f"fake OpenAI listening on {server.url} (Azure) and {server.openai_base_url}",
           flush=True)
     stop = threading.Event()

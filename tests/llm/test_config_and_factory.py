@@ -26,7 +26,7 @@ def test_two_regions_parse_with_key_from_env() -> None:
     assert [e.name for e in endpoints] == ["swc-ptu", "frc-paygo"]
     assert endpoints[0].api_key is not None and endpoints[0].api_key.get_secret_value() == "s3"
     assert endpoints[1].api_key is None  # Entra ID
-    assert endpoints[1].api_version == "2024-10-21" and endpoints[1].is_azure
+    assert endpoints[1].api_version == "v1" and endpoints[1].is_azure  # the GA v1 API
     assert endpoints[1].first_token_timeout_s == 5
 
 
@@ -76,11 +76,13 @@ async def test_single_azure_endpoint_from_variables(
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "env-key")
     model = build_chat_model(Settings())
     assert model is not None
-    events = [e async for e in model.stream([ChatMessage("user", "hi")], max_tokens=5)]
+    events = [e async for e in model.stream([ChatMessage("user", "hi")], max_tokens=50)]
     await model.aclose()
     assert "".join(e.text for e in events if isinstance(e, ModelDelta)) == fake_openai.answer
-    assert fake_openai.last_request.deployment == "chat"
-    assert fake_openai.last_request.headers["api-key"] == "env-key"
+    request = fake_openai.last_request
+    # AZURE_OPENAI_API_VERSION's default: the v1 API, the deployment as model, a bearer key
+    assert request.path == "/openai/v1/chat/completions" and request.deployment == "chat"
+    assert request.headers["authorization"] == "Bearer env-key"
 
 
 async def test_openai_compatible_from_variables(
@@ -90,6 +92,6 @@ async def test_openai_compatible_from_variables(
     monkeypatch.setenv("OPENAI_API_KEY", "ok")
     model = build_chat_model(Settings())
     assert model is not None
-    assert await model.complete([ChatMessage("user", "hi")], max_tokens=5) == fake_openai.answer
+    assert await model.complete([ChatMessage("user", "hi")], max_tokens=50) == fake_openai.answer
     await model.aclose()
     assert fake_openai.last_request.body["model"] == "small"

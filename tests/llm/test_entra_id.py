@@ -35,7 +35,7 @@ async def test_keyless_azure_endpoint_sends_a_managed_identity_token(
         managed_identity: FakeOpenAIServer) -> None:
     client_id = "11111111-2222-3333-4444-555555555555"
     model = OpenAIChatModel.from_config(keyless(managed_identity), client_id=client_id)
-    assert await model.complete(MESSAGES, max_tokens=5) == managed_identity.answer
+    assert await model.complete(MESSAGES, max_tokens=50) == managed_identity.answer
     await model.aclose()
     request = managed_identity.last_request
     assert request.headers["authorization"] == "Bearer fake-entra-token-1"
@@ -49,7 +49,7 @@ async def test_401_refreshes_the_token_and_retries_once(
         managed_identity: FakeOpenAIServer) -> None:
     managed_identity.enqueue(Behaviour(status=401))
     router = build_router([keyless(managed_identity)], policy=RouterPolicy())
-    assert await router.complete(MESSAGES, max_tokens=5) == managed_identity.answer
+    assert await router.complete(MESSAGES, max_tokens=50) == managed_identity.answer
     await router.aclose()
     sent = [r.headers["authorization"] for r in managed_identity.requests]
     assert sent == ["Bearer fake-entra-token-1", "Bearer fake-entra-token-2"]
@@ -58,7 +58,24 @@ async def test_401_refreshes_the_token_and_retries_once(
 async def test_key_wins_over_managed_identity(managed_identity: FakeOpenAIServer) -> None:
     config = keyless(managed_identity).model_copy(update={"api_key": SecretStr("k")})
     model = OpenAIChatModel.from_config(config)
-    await model.complete(MESSAGES, max_tokens=5)
+    await model.complete(MESSAGES, max_tokens=50)
     await model.aclose()
-    assert managed_identity.last_request.headers["api-key"] == "k"
+    # the v1 API takes the key as a bearer token (a dated api-version: the api-key header)
+    assert managed_identity.last_request.headers["authorization"] == "Bearer k"
     assert managed_identity.state.tokens_issued == 0
+
+
+async def test_dated_api_version_sends_the_token_and_key_the_classic_way(
+        managed_identity: FakeOpenAIServer) -> None:
+    config = keyless(managed_identity).model_copy(update={"api_version": "2024-10-21"})
+    model = OpenAIChatModel.from_config(config)
+    assert await model.complete(MESSAGES, max_tokens=50) == managed_identity.answer
+    keyed = OpenAIChatModel.from_config(config.model_copy(update={"api_key": SecretStr("k")}))
+    await keyed.complete(MESSAGES, max_tokens=50)
+    await model.aclose()
+    await keyed.aclose()
+    first, second = managed_identity.requests
+    assert first.path == "/openai/deployments/gpt-4o/chat/completions"
+    assert "api-version=2024-10-21" in first.query
+    assert first.headers["authorization"] == "Bearer fake-entra-token-1"
+    assert second.headers["api-key"] == "k"

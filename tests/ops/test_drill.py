@@ -38,13 +38,16 @@ def test_cli_drill_with_fake_regions_passes_and_prints_json() -> None:
 async def test_drill_through_proxies_sends_real_traffic_to_configured_endpoints(
         monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer,
         fake_regions: object) -> None:
-    with FakeOpenAIServer(answer="secondary says one two three four") as secondary:
+    # the shape Terraform deploys: reasoning models (gpt-5.x) behind deployments named "chat"
+    with FakeOpenAIServer(answer="secondary says one two three four",
+                          model_family="reasoning") as secondary:
         fake_openai.answer = "primary says one two three four"
+        fake_openai.state.model_family = "reasoning"
         endpoints = [
-            {"name": "east", "endpoint": fake_openai.url, "deployment": "gpt-4o",
-             "api_key": "real-looking-key", "priority": 1},
-            {"name": "west", "endpoint": secondary.url, "deployment": "gpt-4o",
-             "api_key": "other-key", "priority": 2},
+            {"name": "east", "endpoint": fake_openai.url, "deployment": "chat",
+             "model_family": "reasoning", "api_key": "real-looking-key", "priority": 1},
+            {"name": "west", "endpoint": secondary.url, "deployment": "chat",
+             "model_family": "reasoning", "api_key": "other-key", "priority": 2},
         ]
         monkeypatch.setenv("CHATREF_LLM_ENDPOINTS", json.dumps(endpoints))
         report = await run_failover_drill(Settings(), chats=5, policy=FAST,
@@ -52,10 +55,13 @@ async def test_drill_through_proxies_sends_real_traffic_to_configured_endpoints(
         west_requests = secondary.requests
     assert report.mode == "proxy"
     assert report.passed, [(s.name, s.problems) for s in report.scenarios if not s.passed]
-    # healthy traffic went through the proxy to the real endpoint, with its own key
-    assert fake_openai.requests and fake_openai.requests[-1].headers["api-key"] == \
-        "real-looking-key"
-    assert west_requests and west_requests[0].headers["api-key"] == "other-key"
+    # healthy traffic went through the proxy to the real endpoint, with its own key, on the
+    # v1 API, in the body a reasoning model accepts (the fake refuses max_tokens)
+    last = fake_openai.requests[-1]
+    assert last.path == "/openai/v1/chat/completions"
+    assert last.headers["authorization"] == "Bearer real-looking-key"
+    assert "max_tokens" not in last.body and last.body["max_completion_tokens"] > 40
+    assert west_requests and west_requests[0].headers["authorization"] == "Bearer other-key"
     assert report.scenarios[-1].answered_by == {"east": 5}
 
 

@@ -43,7 +43,10 @@ async def test_embeds_in_batches_over_the_wire(
     assert vectors.shape == (70, 64) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert [len(r["body"]["input"]) for r in fake.requests] == [64, 6]
-    assert fake.requests[0]["headers"]["api-key"] == "test-key-not-a-secret"
+    # the v1 API (AZURE_OPENAI_API_VERSION's default): the deployment as model, a bearer key
+    first = fake.requests[0]
+    assert first["deployment"] == "embed" and "api-version" not in first["query"]
+    assert fake.requests[0]["headers"]["authorization"] == "Bearer test-key-not-a-secret"
     assert fake.requests[0]["body"]["dimensions"] == 64
     await embedder.aclose()
 

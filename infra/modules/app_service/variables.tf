@@ -268,8 +268,13 @@ variable "openai_chat_deployment" {
 
 variable "openai_api_version" {
   type        = string
-  description = "AZURE_OPENAI_API_VERSION."
-  default     = "2024-10-21"
+  description = "AZURE_OPENAI_API_VERSION: `v1`, the GA v1 API ({endpoint}/openai/v1/, no dated version) that Azure recommends since August 2025, or a dated api-version; the gpt-5 models the openai module deploys need `v1` or 2025-04-01-preview and later."
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^(v1|[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)$", var.openai_api_version)) && (var.openai_api_version == "v1" || var.openai_api_version >= "2025-04-01-preview")
+    error_message = "openai_api_version must be v1 or a dated api-version from 2025-04-01-preview on (older ones refuse the gpt-5 reasoning models)."
+  }
 }
 
 variable "openai_embedding_deployment" {
@@ -279,18 +284,24 @@ variable "openai_embedding_deployment" {
 
 variable "llm_endpoints" {
   type = list(object({
-    name       = string
-    endpoint   = string
-    deployment = string
-    priority   = number
-    weight     = number
-    kind       = string
+    name         = string
+    endpoint     = string
+    deployment   = string
+    priority     = number
+    weight       = number
+    kind         = string
+    model_family = optional(string)
   }))
-  description = "Router endpoints, JSON-encoded into CHATREF_LLM_ENDPOINTS (the openai module's `endpoints` output)."
+  description = "Router endpoints, JSON-encoded into CHATREF_LLM_ENDPOINTS (the openai module's `endpoints` output). `model_family` (reasoning or chat) decides the request body the app sends: a reasoning model (gpt-5.x) refuses max_tokens and temperature."
 
   validation {
     condition     = alltrue([for e in var.llm_endpoints : contains(["ptu", "paygo"], e.kind) && e.priority >= 1])
     error_message = "each endpoint needs kind ptu or paygo and priority >= 1."
+  }
+
+  validation {
+    condition     = alltrue([for e in var.llm_endpoints : e.model_family == null ? true : contains(["chat", "reasoning"], e.model_family)])
+    error_message = "model_family must be chat or reasoning (or left out: the app then decides from its settings and the deployment name)."
   }
 }
 

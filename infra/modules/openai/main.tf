@@ -206,22 +206,24 @@ resource "azurerm_cognitive_deployment" "provisioned" {
 locals {
   paygo_endpoints = [
     for key, account in var.accounts : {
-      name       = key
-      endpoint   = azurerm_cognitive_account.this[key].endpoint
-      deployment = azurerm_cognitive_deployment.chat[key].name
-      priority   = account.priority + local.paygo_priority_offset
-      weight     = account.weight
-      kind       = "paygo"
+      name         = key
+      endpoint     = azurerm_cognitive_account.this[key].endpoint
+      deployment   = azurerm_cognitive_deployment.chat[key].name
+      priority     = account.priority + local.paygo_priority_offset
+      weight       = account.weight
+      kind         = "paygo"
+      model_family = var.chat_model_family
     }
   ]
   ptu_endpoints = [
     for deployment in azurerm_cognitive_deployment.provisioned : {
-      name       = "${var.provisioned_throughput.account}-ptu"
-      endpoint   = azurerm_cognitive_account.this[var.provisioned_throughput.account].endpoint
-      deployment = deployment.name
-      priority   = 1
-      weight     = 1
-      kind       = "ptu"
+      name         = "${var.provisioned_throughput.account}-ptu"
+      endpoint     = azurerm_cognitive_account.this[var.provisioned_throughput.account].endpoint
+      deployment   = deployment.name
+      priority     = 1
+      weight       = 1
+      kind         = "ptu"
+      model_family = var.chat_model_family
     }
   ]
 }

@@ -4,7 +4,7 @@ output "account_ids" {
 }
 
 output "endpoints" {
-  description = "Router endpoints (CHATREF_LLM_ENDPOINTS): name, endpoint, deployment, priority (1 first), weight, kind (ptu or paygo). No keys."
+  description = "Router endpoints (CHATREF_LLM_ENDPOINTS): name, endpoint, deployment, priority (1 first), weight, kind (ptu or paygo), model_family (reasoning for gpt-5.x and o-series, else chat). No keys."
   value       = concat(local.ptu_endpoints, local.paygo_endpoints)
 }
 

@@ -58,6 +58,17 @@ variable "chat_model" {
   }
 }
 
+variable "chat_model_family" {
+  type        = string
+  description = "Family of chat_model, given to the app with every endpoint (CHATREF_LLM_ENDPOINTS model_family): reasoning for gpt-5.x and o-series models, which refuse max_tokens and temperature, chat for gpt-4o and gpt-4.1. Deployment names say nothing about the model, so it is stated here and checked against the model name."
+  default     = "reasoning"
+
+  validation {
+    condition     = var.chat_model_family == (can(regex("^(gpt-5|o1|o3|o4|codex-mini)", var.chat_model.name)) ? "reasoning" : "chat")
+    error_message = "chat_model_family must be reasoning for a gpt-5.x or o-series chat_model and chat otherwise (src/chatref/llm/families.py uses the same name prefixes)."
+  }
+}
+
 variable "embedding_model" {
   type = object({
     name            = string

@@ -127,8 +127,13 @@ variable "openai_embedding_deployment" {
 
 variable "openai_api_version" {
   type        = string
-  description = "AZURE_OPENAI_API_VERSION."
-  default     = "2024-10-21"
+  description = "AZURE_OPENAI_API_VERSION: `v1` (the GA v1 API, Azure's recommendation) or a dated api-version."
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^(v1|[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)$", var.openai_api_version))
+    error_message = "openai_api_version must be v1 or a dated api-version such as 2025-04-01-preview."
+  }
 }
 
 variable "appinsights_connection_string_secret_uri" {

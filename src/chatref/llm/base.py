@@ -29,8 +29,12 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one answer. ``completion_tokens`` includes a reasoning model's hidden
+    ``reasoning_tokens`` (billed as output, never shown)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -61,6 +65,9 @@ class EndpointHealth:
     endpoint: str = ""
     model: str = ""
     auth: Literal["entra_id", "key", "none"] = "none"
+    model_family: str = "chat"
+    api_version: str | None = None  # Azure only: "v1" or a dated version
+    reasoning_effort: str | None = None
     priority: int = 1
     weight: float = 1.0
     circuit: CircuitState = "closed"

@@ -1,14 +1,19 @@
 """One chat-model endpoint through the official ``openai`` SDK: Azure OpenAI or OpenAI-compatible.
 
 The SDK's own retries are off (``max_retries=0``): retrying and failing over is the router's job
-(llm/router.py), which needs to see every failure at once. SDK errors are translated here, at the
+(llm/router.py), which needs to see every failure at once. The body follows the endpoint's model
+family (llm/families.py): ``max_tokens`` and ``temperature`` for chat models;
+``max_completion_tokens`` (answer plus reasoning allowance) and ``reasoning_effort`` for
+reasoning models, which refuse the former. Azure endpoints use the v1 API unless a dated
+api-version is configured (llm/clients.py). SDK errors are translated here, at the
 boundary, into ``chatref.errors``: the content filter into ``ContentFilteredError``, anything
 else before the first token into ``ModelEndpointError`` (with the cool-down the endpoint asked
 for), anything after it into ``ModelStreamInterruptedError`` carrying the partial text.
 Example::
 
     model = OpenAIChatModel.from_config(EndpointConfig(name="eastus", endpoint=url,
-                                                       deployment="gpt-4o", api_key=key))
+                                                       deployment="chat", api_key=key,
+                                                       model_family="reasoning"))
     async for event in model.stream([ChatMessage("user", "hi")], max_tokens=100):
         ...
 """
@@ -24,7 +29,7 @@ from typing import Any
 
 import httpx2
 import openai
-from openai import AsyncAzureOpenAI, AsyncOpenAI
+from openai import AsyncOpenAI
 
 from chatref.azure_credentials import CognitiveServicesTokens
 from chatref.errors import (
@@ -43,7 +48,9 @@ from chatref.llm.base import (
     Usage,
     complete_from_stream,
 )
+from chatref.llm.clients import azure_openai_client
 from chatref.llm.config import DEFAULT_API_VERSION, EndpointConfig
+from chatref.llm.families import request_fields
 from chatref.llm.retry_hints import cool_down_from_headers
 from chatref.llm.sse import StreamErrorEvent, parse_line
 from chatref.telemetry import Telemetry
@@ -73,10 +80,16 @@ class OpenAIChatModel:
     def __init__(self, client: AsyncOpenAI, *, name: str, model: str, kind: str = "paygo",
                  endpoint_url: str = "", first_token_timeout_s: float | None = None,
                  telemetry: Telemetry | None = None,
-                 token_provider: CognitiveServicesTokens | None = None) -> None:
+                 token_provider: CognitiveServicesTokens | None = None,
+                 model_family: str = "chat", reasoning_effort: str | None = None,
+                 reasoning_budget_tokens: int = 0, api_version: str | None = None) -> None:
         self._client = client
         self._name = name
         self._model = model
+        self.model_family = model_family
+        self.reasoning_effort = reasoning_effort
+        self.reasoning_budget_tokens = reasoning_budget_tokens
+        self.api_version = api_version
         self.kind = kind
         self.endpoint_url = endpoint_url
         self.first_token_timeout_s = first_token_timeout_s
@@ -91,19 +104,23 @@ class OpenAIChatModel:
         api_key = config.api_key.get_secret_value() if config.api_key else None
         token_provider: CognitiveServicesTokens | None = None
         client: AsyncOpenAI
+        api_version = None
         if config.is_azure:
             if api_key is None:
                 token_provider = CognitiveServicesTokens(client_id)
-            client = AsyncAzureOpenAI(
-                azure_endpoint=config.endpoint,
-                api_version=config.api_version or DEFAULT_API_VERSION, api_key=api_key,
-                azure_ad_token_provider=token_provider, max_retries=0, timeout=timeout)
+            api_version = config.api_version or DEFAULT_API_VERSION
+            client = azure_openai_client(config.endpoint, api_version=api_version,
+                                         api_key=api_key, token_provider=token_provider,
+                                         max_retries=0, timeout=timeout)
         else:
             client = AsyncOpenAI(base_url=config.endpoint, api_key=api_key or _NO_KEY,
                                  max_retries=0, timeout=timeout)
         return cls(client, name=config.name, model=config.deployment_or_model, kind=config.kind,
                    endpoint_url=config.endpoint, first_token_timeout_s=config.first_token_timeout_s,
-                   telemetry=telemetry, token_provider=token_provider)
+                   telemetry=telemetry, token_provider=token_provider,
+                   model_family=config.model_family, reasoning_effort=config.reasoning_effort,
+                   reasoning_budget_tokens=config.reasoning_budget_tokens,
+                   api_version=api_version)
 
     @property
     def name(self) -> str:
@@ -111,7 +128,12 @@ class OpenAIChatModel:
 
     async def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                      temperature: float = 0.0) -> AsyncGenerator[ModelEvent, None]:
+        """``max_tokens`` bounds the visible answer; a reasoning model ignores ``temperature``
+        (it accepts only its default) and gets ``max_tokens`` plus its reasoning allowance."""
         attempt = _Attempt()
+        fields = request_fields(self.model_family, max_tokens=max_tokens, temperature=temperature,
+                                reasoning_effort=self.reasoning_effort,
+                                reasoning_budget_tokens=self.reasoning_budget_tokens)
         try:
             with self._map_errors(attempt):
                 async with self._first_token_timer() as timer:
@@ -119,8 +141,8 @@ class OpenAIChatModel:
                     # its exceptions; the lines of the body are parsed by llm/sse.py.
                     async with self._client.chat.completions.with_streaming_response.create(
                             model=self._model, messages=[_wire(m) for m in messages],
-                            max_tokens=max_tokens, temperature=temperature, stream=True,
-                            stream_options={"include_usage": True}) as response:
+                            stream=True, stream_options={"include_usage": True},
+                            **fields) as response:  # type: ignore[call-overload]
                         async for line in response.iter_lines():
                             chunk = parse_line(line)
                             if chunk is None:
@@ -137,6 +159,8 @@ class OpenAIChatModel:
                                 yield ModelDelta(chunk.text)
                 if attempt.finish_reason is None:
                     raise _StreamEnded
+            if attempt.finish_reason == "length" and not attempt.parts:
+                raise self._no_room_to_answer(attempt)
             if attempt.finish_reason == "content_filter":
                 attempt.outcome = "content_filter"
             yield ModelDone(finish_reason=attempt.finish_reason, usage=attempt.usage,
@@ -146,6 +170,16 @@ class OpenAIChatModel:
             raise
         finally:
             self._record(attempt)
+
+    def _no_room_to_answer(self, attempt: _Attempt) -> ModelEndpointError:
+        """The token limit ran out before any visible text: with a reasoning model, its
+        reasoning used the whole allowance. Another region would do the same (bad_request)."""
+        reasoning = attempt.usage.reasoning_tokens if attempt.usage else 0
+        hint = (f"the reasoning ({reasoning} tokens) used the whole allowance: raise "
+                "reasoning_budget_tokens or lower reasoning_effort"
+                if self.model_family == "reasoning" else "raise the answer's token limit")
+        return ModelEndpointError(f"{self._name}: no answer within the token limit: {hint}",
+                                  endpoint=self._name, reason="bad_request")
 
     def _first_token_timer(self) -> asyncio.Timeout:
         """Bounds the wait for the first token (request included); disarmed when it arrives."""
@@ -211,7 +245,9 @@ class OpenAIChatModel:
     async def health(self) -> ModelHealth:
         endpoint = EndpointHealth(
             name=self._name, kind=self.kind, endpoint=self.endpoint_url, model=self._model,
-            auth="entra_id" if self._token_provider is not None else "key")
+            auth="entra_id" if self._token_provider is not None else "key",
+            model_family=self.model_family, api_version=self.api_version,
+            reasoning_effort=self.reasoning_effort)
         return ModelHealth(status="ok", ready=True, endpoints=[endpoint])
 
     async def aclose(self) -> None:
@@ -234,11 +270,25 @@ def translate_error(exc: openai.OpenAIError, endpoint: str) -> ModelError:
             return ContentFilteredError(f"{endpoint}: the content filter refused the prompt")
         reason = _reason_for_status(status)
         retry_after = cool_down_from_headers(exc.response.headers, throttled=status == 429)
-        return ModelEndpointError(f"{endpoint}: HTTP {status} {code or ''}: {_message(exc)}",
+        hint = _FAMILY_HINTS.get((code, getattr(exc, "param", None)), "") if status == 400 else ""
+        return ModelEndpointError(f"{endpoint}: HTTP {status} {code or ''}: {_message(exc)}{hint}",
                                   endpoint=endpoint, reason=reason, http_status=status,
                                   retry_after_s=retry_after)
     return ModelEndpointError(f"{endpoint}: {type(exc).__name__}: {exc}", endpoint=endpoint,
                               reason="server_error")
+
+
+# A 400 that means the configured model family is not the deployment's (llm/families.py).
+_TO_REASONING = (" (the deployment is a reasoning model: set model_family \"reasoning\" for this "
+                 "endpoint, or CHATREF_LLM_MODEL_FAMILY=reasoning)")
+_FAMILY_HINTS: dict[tuple[str | None, str | None], str] = {
+    ("unsupported_parameter", "max_tokens"): _TO_REASONING,
+    ("unsupported_value", "temperature"): _TO_REASONING,
+    ("unsupported_parameter", "temperature"): _TO_REASONING,
+    ("unsupported_parameter", "reasoning_effort"): (
+        " (the deployment is not a reasoning model: set model_family \"chat\" for this "
+        "endpoint)"),
+}
 
 
 def _reason_for_status(status: int) -> str:

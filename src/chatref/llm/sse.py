@@ -6,8 +6,11 @@ relaying an answer (docs/benchmarks.md). No I/O: llm/openai_model.py feeds it th
 
 >>> parse_line('data: {"choices": [{"delta": {"content": "Hel"}, "finish_reason": null}]}')
 Chunk(text='Hel', finish_reason=None, usage=None, done=False)
->>> parse_line('data: {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}')
-Chunk(text='', finish_reason=None, usage=Usage(prompt_tokens=9, completion_tokens=2), done=False)
+>>> parse_line('data: {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}').usage
+Usage(prompt_tokens=9, completion_tokens=2, reasoning_tokens=0)
+>>> parse_line('data: {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 90, '
+...            '"completion_tokens_details": {"reasoning_tokens": 64}}}').usage.reasoning_tokens
+64
 >>> parse_line("data: [DONE]").done
 True
 >>> parse_line(": keep-alive comment") is None
@@ -59,8 +62,10 @@ def parse_line(line: str) -> Chunk | None:
     if raw_usage := chunk.get("usage"):
         if not isinstance(raw_usage, dict):
             raise ValueError(f"a usage that is not an object: {data[:80]}")
+        details = raw_usage.get("completion_tokens_details") or {}
+        reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
         usage = Usage(int(raw_usage.get("prompt_tokens") or 0),
-                      int(raw_usage.get("completion_tokens") or 0))
+                      int(raw_usage.get("completion_tokens") or 0), int(reasoning or 0))
     texts: list[str] = []
     finish_reason = None
     for choice in chunk.get("choices") or ():

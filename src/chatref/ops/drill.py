@@ -223,12 +223,13 @@ async def run_failover_drill(settings: Settings, *, chats: int = 12,
             mode = "fake-regions"
             for name, kind, priority in (("primary-ptu", "ptu", 1),
                                          ("secondary-paygo", "paygo", 2)):
-                server = FakeRegion(answer=FAKE_ANSWER).start()
+                # the shape Terraform deploys: a reasoning model behind a deployment "chat"
+                server = FakeRegion(answer=FAKE_ANSWER, model_family="reasoning").start()
                 servers.append(server)
                 config = EndpointConfig.model_validate({
-                    "name": name, "endpoint": server.url, "deployment": "gpt-4o", "kind": kind,
-                    "priority": priority, "api_key": "fake-region", "timeout_s": 1.0,
-                    "first_token_timeout_s": 0.5})
+                    "name": name, "endpoint": server.url, "deployment": "chat", "kind": kind,
+                    "model_family": "reasoning", "priority": priority, "api_key": "fake-region",
+                    "timeout_s": 1.0, "first_token_timeout_s": 0.5})
                 regions.append(_Region(config, server))
         drill = FailoverDrill(regions, chats=chats, policy=policy,
                               client_id=settings.azure_client_id)

@@ -1,12 +1,15 @@
 """Fake regions for ``chatref drill failover``: a chat-completions server on 127.0.0.1 with faults.
 
-Only what the drill needs lives here: a streaming chat-completions endpoint (Azure deployment
-paths and ``/v1``) that answers a fixed text, a ``Fault`` to fail the way real regions fail (an
-error status with its headers, a slow first token, a connection dropped after N chunks), the
-requests it received, and, with ``upstream``, forwarding of healthy requests to a real endpoint
-(ops/faultproxy.py) so real traffic meets the faults. The full test double, with content
-filters, non-streaming answers, malformed bodies and an admin API, is tests/fakes/openai_server.py,
-built on the pieces below (``LoopbackServer``, ``stream_completion``, ``send_json``...). Example::
+Only what the drill needs lives here: a streaming chat-completions endpoint (the Azure v1 API,
+deployment paths and OpenAI's ``/v1``) that answers a fixed text and refuses what Azure refuses
+(ops/fakerules.py: unknown routes and api-versions, and for ``model_family="reasoning"`` the
+``max_tokens`` and ``temperature`` a reasoning model rejects), a ``Fault`` to fail the way real
+regions fail (an error status with its headers, a slow first token, a connection dropped after N
+chunks), the requests it received, and, with ``upstream``, forwarding of healthy requests to a
+real endpoint (ops/faultproxy.py) so real traffic meets the faults. The full test double, with
+content filters, non-streaming answers, malformed bodies and an admin API, is
+tests/fakes/openai_server.py, built on the pieces below (``LoopbackServer``,
+``stream_completion``, ``send_json``...). Example::
 
     with FakeRegion(answer="one two three") as region:
         region.set_fault(status=429, headers={"retry-after": "120"})
@@ -30,6 +33,7 @@ from typing import Any
 
 import uvicorn
 
+from chatref.ops.fakerules import AZURE_CHAT_PATH, refusal, route_of
 from chatref.ops.faultproxy import Upstream, forward
 
 Scope = MutableMapping[str, Any]
@@ -38,7 +42,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-AZURE_CHAT_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
+__all__ = ["AZURE_CHAT_PATH", "FakeRegion", "Fault", "LoopbackServer", "StreamScript"]
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,15 @@ class StreamScript:
     drop_after_chunks: int | None = None
     malformed: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    reasoning_tokens: int = 0  # hidden tokens a reasoning model spent (counted in usage)
+
+
+def usage_of(prompt_tokens: int, visible_tokens: int, reasoning_tokens: int) -> dict[str, Any]:
+    """The usage object: completion tokens include the reasoning ones, detailed apart."""
+    completion = visible_tokens + reasoning_tokens
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion,
+            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens}}
 
 
 async def stream_completion(send: Send, receive: Receive, script: StreamScript) -> None:
@@ -199,12 +212,10 @@ async def stream_completion(send: Send, receive: Receive, script: StreamScript) 
         raise DropConnection
     await event(chunk({}, script.finish_reason))
     if script.include_usage:
-        completion = len(script.tokens)
         await event({"id": completion_id, "object": "chat.completion.chunk", "created": created,
                      "model": script.model, "choices": [],
-                     "usage": {"prompt_tokens": script.prompt_tokens,
-                               "completion_tokens": completion,
-                               "total_tokens": script.prompt_tokens + completion}})
+                     "usage": usage_of(script.prompt_tokens, len(script.tokens),
+                                       script.reasoning_tokens)})
     await event("[DONE]")
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -261,12 +272,16 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self._port}"
 
 
+REGION_REASONING_TOKENS = 64  # what a reasoning region reports having thought, per answer
+
+
 class _RegionApp:
     """The ASGI app of one fake region (raw ASGI: it needs to control bytes and drop sockets)."""
 
-    def __init__(self, answer: str, upstream: Upstream | None) -> None:
+    def __init__(self, answer: str, upstream: Upstream | None, model_family: str) -> None:
         self.answer = answer
         self.upstream = upstream
+        self.model_family = model_family
         self.fault = Fault()
         self.requests: list[ReceivedRequest] = []
         self.lock = threading.Lock()
@@ -279,21 +294,28 @@ class _RegionApp:
             return
         path: str = scope["path"]
         raw = await read_body(receive)
-        azure = AZURE_CHAT_PATH.fullmatch(path)
-        if scope["method"] != "POST" or not (azure or path.endswith("/chat/completions")):
-            await send_json(send, 404, error_body(404, message="Resource not found"))
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = scope.get("query_string", b"").decode("latin-1")
         try:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
             body = {}
+        body = body if isinstance(body, dict) else {}
+        route = route_of(scope["method"], path, body)
+        if self.upstream is not None and scope["method"] == "POST" \
+                and path.endswith("/chat/completions"):
+            route = route or route_of("POST", "/v1/chat/completions", body)  # upstream decides
+        if route is None:
+            await send_json(send, 404, error_body(404, message="Resource not found"))
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
         with self.lock:
             fault = self.fault
             self.requests.append(ReceivedRequest(path, query, headers, body, time.time()))
         if fault.status != 200:
             await send_json(send, fault.status, error_body(fault.status), fault.headers)
+        elif self.upstream is None and (
+                refused := refusal(route, query, body, self.model_family)) is not None:
+            await send_json(send, *refused)
         elif self.upstream is not None:
             await forward(self.upstream, path=path, query=query, headers=headers, body=raw,
                           send=send, first_token_delay_s=fault.first_token_delay_s,
@@ -301,23 +323,27 @@ class _RegionApp:
         else:
             options = body.get("stream_options") or {}
             await stream_completion(send, receive, StreamScript(
-                tokens=split_tokens(self.answer),
-                model=azure.group(1) if azure else str(body.get("model", "fake-model")),
-                azure=azure is not None, prompt_tokens=count_prompt_tokens(body),
+                tokens=split_tokens(self.answer), model=route.deployment,
+                azure=route.api != "openai", prompt_tokens=count_prompt_tokens(body),
                 include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
                 first_token_delay_s=fault.first_token_delay_s,
-                drop_after_chunks=fault.drop_after_chunks))
+                drop_after_chunks=fault.drop_after_chunks,
+                reasoning_tokens=REGION_REASONING_TOKENS if self.model_family == "reasoning"
+                else 0))
 
 
 class FakeRegion(LoopbackServer):
     """A fake region (``upstream=None``) or a fault-injecting proxy in front of a real endpoint.
 
     ``url`` is what an ``EndpointConfig.endpoint`` points at; ``set_fault`` changes how every
-    request from now on is answered; ``requests`` is what was received.
+    request from now on is answered; ``requests`` is what was received. ``model_family`` is
+    that of the deployment the region plays (``reasoning``: gpt-5 rules, reasoning usage).
     """
 
-    def __init__(self, *, answer: str = "", upstream: str | None = None) -> None:
-        self._region = _RegionApp(answer, Upstream(upstream) if upstream else None)
+    def __init__(self, *, answer: str = "", upstream: str | None = None,
+                 model_family: str = "chat") -> None:
+        self._region = _RegionApp(answer, Upstream(upstream) if upstream else None,
+                                  model_family)
         super().__init__(self._region, name="fake-region")
 
     def start(self) -> FakeRegion:

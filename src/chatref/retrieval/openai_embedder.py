@@ -23,6 +23,7 @@ import openai
 
 from chatref.azure_credentials import CognitiveServicesTokens
 from chatref.errors import ConfigurationError, ModelError
+from chatref.llm.clients import azure_openai_client
 from chatref.retrieval.types import Vectors
 from chatref.settings import Settings
 
@@ -32,7 +33,7 @@ BATCH_SIZE = 64
 class AzureOpenAIEmbedder:
     """An ``Embedder`` backed by an Azure OpenAI embedding deployment."""
 
-    def __init__(self, client: openai.AsyncAzureOpenAI, *, deployment: str, dimension: int,
+    def __init__(self, client: openai.AsyncOpenAI, *, deployment: str, dimension: int,
                  request_dimensions: bool, tokens: CognitiveServicesTokens | None = None) -> None:
         self._client = client
         self._tokens = tokens
@@ -47,16 +48,15 @@ class AzureOpenAIEmbedder:
             raise ConfigurationError(
                 "AZURE_OPENAI_EMBEDDING_DEPLOYMENT needs AZURE_OPENAI_ENDPOINT as well"
             )
-        auth: dict[str, Any]
-        tokens = None
+        api_key, tokens = None, None
         if settings.azure_openai_api_key is not None:
-            auth = {"api_key": settings.azure_openai_api_key.get_secret_value()}
+            api_key = settings.azure_openai_api_key.get_secret_value()
         else:
             tokens = CognitiveServicesTokens(settings.azure_client_id)
-            auth = {"azure_ad_token_provider": tokens}
-        client = openai.AsyncAzureOpenAI(
-            azure_endpoint=settings.azure_openai_endpoint,
-            api_version=settings.azure_openai_api_version, max_retries=3, timeout=30.0, **auth,
+        # the v1 API or a dated api-version, as AZURE_OPENAI_API_VERSION says (llm/clients.py)
+        client = azure_openai_client(
+            settings.azure_openai_endpoint, api_version=settings.azure_openai_api_version,
+            api_key=api_key, token_provider=tokens, max_retries=3, timeout=30.0,
         )
         dimension = settings.chatref_embedding_dimensions or 1536
         request = settings.chatref_embedding_dimensions is not None and "ada" not in deployment
