@@ -58,6 +58,9 @@ class Telemetry:
         self.model_tokens = Counter(
             "chatref_llm_tokens", "Tokens sent to (in) and received from (out) the model.",
             ["endpoint", "direction"], registry=r)
+        self.model_reasoning_tokens = Counter(
+            "chatref_llm_reasoning_tokens", "Hidden reasoning tokens a reasoning model spent "
+            "(part of the out tokens, billed, never shown).", ["endpoint"], registry=r)
         self.model_failovers = Counter(
             "chatref_llm_failovers", "Times the router left this endpoint for another.",
             ["endpoint", "reason"], registry=r)
@@ -120,8 +123,9 @@ class Telemetry:
     # --- chat-model hooks (called by llm/) ---------------------------------------------------
     def model_request(self, endpoint: str, *, outcome: str, duration_s: float,
                       ttft_s: float | None = None, prompt_tokens: int = 0,
-                      completion_tokens: int = 0) -> None:
-        """Record one attempt against ``endpoint``."""
+                      completion_tokens: int = 0, reasoning_tokens: int = 0) -> None:
+        """Record one attempt against ``endpoint`` (``reasoning_tokens`` are part of
+        ``completion_tokens``)."""
         self.model_requests.labels(endpoint, outcome).inc()
         self.model_latency.labels(endpoint).observe(duration_s)
         if ttft_s is not None:
@@ -130,9 +134,11 @@ class Telemetry:
             self.model_tokens.labels(endpoint, "in").inc(prompt_tokens)
         if completion_tokens:
             self.model_tokens.labels(endpoint, "out").inc(completion_tokens)
+        if reasoning_tokens:
+            self.model_reasoning_tokens.labels(endpoint).inc(reasoning_tokens)
         if self._otel is not None:
             self._otel.model_request(endpoint, outcome, duration_s, ttft_s, prompt_tokens,
-                                     completion_tokens)
+                                     completion_tokens, reasoning_tokens)
 
     def circuit_state(self, endpoint: str, state: str) -> None:
         self.model_circuit_state.labels(endpoint).set(CIRCUIT_STATES[state])
@@ -177,6 +183,8 @@ class _OtelModelMetrics:
         self.ttft = meter.create_histogram(
             "chatref.llm.time_to_first_token", unit="s", description="Time to the first token.")
         self.tokens = meter.create_counter("chatref.llm.tokens", unit="{token}")
+        self.reasoning_tokens = meter.create_counter("chatref.llm.reasoning_tokens",
+                                                     unit="{token}")
         self.failovers = meter.create_counter("chatref.llm.failovers")
         self.unavailable = meter.create_counter("chatref.llm.unavailable")
         self._states: dict[str, int] = {}
@@ -189,7 +197,8 @@ class _OtelModelMetrics:
                                       description="0 closed, 1 half-open, 2 open.")
 
     def model_request(self, endpoint: str, outcome: str, duration_s: float,
-                      ttft_s: float | None, prompt_tokens: int, completion_tokens: int) -> None:
+                      ttft_s: float | None, prompt_tokens: int, completion_tokens: int,
+                      reasoning_tokens: int = 0) -> None:
         self.requests.add(1, {"endpoint": endpoint, "outcome": outcome})
         self.duration.record(duration_s, {"endpoint": endpoint})
         if ttft_s is not None:
@@ -198,6 +207,8 @@ class _OtelModelMetrics:
             self.tokens.add(prompt_tokens, {"endpoint": endpoint, "direction": "in"})
         if completion_tokens:
             self.tokens.add(completion_tokens, {"endpoint": endpoint, "direction": "out"})
+        if reasoning_tokens:
+            self.reasoning_tokens.add(reasoning_tokens, {"endpoint": endpoint})
 
     def failover(self, endpoint: str, reason: str) -> None:
         self.failovers.add(1, {"endpoint": endpoint, "reason": reason})

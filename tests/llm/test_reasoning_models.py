@@ -16,7 +16,9 @@ from chatref.llm.factory import build_chat_model, build_router
 from chatref.llm.openai_model import OpenAIChatModel
 from chatref.llm.router import RouterPolicy
 from chatref.settings import Settings
+from chatref.telemetry import Telemetry
 from tests.fakes.openai_server import Behaviour, FakeOpenAIServer
+from tests.llm.metrics import sample
 
 MESSAGES = [ChatMessage("system", "Answer from the sources."),
             ChatMessage("user", "What is PTU?")]
@@ -43,9 +45,12 @@ async def collect(model: OpenAIChatModel, **kwargs: object) -> list[ModelEvent]:
 
 async def test_reasoning_body_passes_the_fake_and_streams_with_reasoning_usage(
         gpt5: FakeOpenAIServer) -> None:
-    model = OpenAIChatModel.from_config(reasoning_config(gpt5))
+    model = OpenAIChatModel.from_config(reasoning_config(gpt5), telemetry=Telemetry())
     events = await collect(model, temperature=0.0)
     await model.aclose()
+    assert model.telemetry is not None
+    assert sample(model.telemetry, "chatref_llm_reasoning_tokens_total",
+                  {"endpoint": "swc"}) == 64
     assert "".join(e.text for e in events if isinstance(e, ModelDelta)) == gpt5.answer
     done = events[-1]
     assert isinstance(done, ModelDone) and done.finish_reason == "stop" and done.usage

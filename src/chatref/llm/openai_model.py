@@ -228,7 +228,7 @@ class OpenAIChatModel:
         self.telemetry.model_request(
             self._name, outcome=attempt.outcome, duration_s=time.perf_counter() - attempt.started,
             ttft_s=attempt.ttft_s, prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens)
+            completion_tokens=usage.completion_tokens, reasoning_tokens=usage.reasoning_tokens)
 
     async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int,
                        temperature: float = 0.0) -> str:
