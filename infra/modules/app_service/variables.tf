@@ -272,7 +272,7 @@ variable "openai_api_version" {
   default     = "v1"
 
   validation {
-    condition     = can(regex("^(v1|[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)$", var.openai_api_version)) && (var.openai_api_version == "v1" || var.openai_api_version >= "2025-04-01-preview")
+    condition     = var.openai_api_version == "v1" || (can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$", var.openai_api_version)) && try(tonumber(replace(substr(var.openai_api_version, 0, 10), "-", "")), 0) >= 20250401)
     error_message = "openai_api_version must be v1 or a dated api-version from 2025-04-01-preview on (older ones refuse the gpt-5 reasoning models)."
   }
 }
