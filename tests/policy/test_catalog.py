@@ -74,6 +74,8 @@ def test_hcl_fixtures_are_valid_azurerm_4() -> None:
         # resource IDs (rule 071's fixtures attach keys by literal ID on purpose)
         if f.code not in {"provider", "variable", "literal-next-hop", "openai-cmk",
                           "openai-cmk-warning"}
+        # rule 073's failing fixture uses the data-plane forms azurerm 4.x deprecates on purpose
+        and not (f.code == "deprecated" and "CKV_CHATREF_073/fail" in f.file)
     ]
     assert not findings, "\n".join(findings)
 

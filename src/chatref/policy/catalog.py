@@ -343,6 +343,15 @@ _CORE_RULES = (
          "issue 11 finding 13; Azure Monitor: workspace-based Application Insights",
          "Remove the diagnostic setting whose target_resource_id is the Application Insights "
          "component (or drop it from a central diagnostics module's targets)."),
+    Rule("CKV_CHATREF_073", "Storage children and settings go through the management plane",
+         HIGH, "storage",
+         "With the storage data plane private (and data_plane_available = false), a container, "
+         "queue or share created by account name, or queue_properties / static_website on the "
+         "account, need the data plane: plan or apply fails.",
+         "issue 11 finding 5; azurerm 4.x storage_account_id (Resource Manager) for containers, "
+         "queues and shares",
+         "Create containers, queues and shares with storage_account_id; drop queue_properties and "
+         "static_website (log through diagnostic settings)."),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (*_RULES, *_CORE_RULES)}

@@ -64,6 +64,29 @@ check_tables = TablesThroughManagementPlane()
 check_openai_key = OpenAIKeyOneWay()
 
 
+class StorageThroughManagementPlane(ChatrefCheck):
+    ID = "CKV_CHATREF_073"
+    NAME = "Storage children and settings go through the management plane"
+    RESOURCES = ("azurerm_storage_account", "azurerm_storage_container", "azurerm_storage_queue",
+                 "azurerm_storage_share")
+    CATEGORY = CheckCategories.GENERAL_SECURITY
+
+    def problems(self, conf: dict[str, Any]) -> list[str] | None:
+        if self.entity_type == "azurerm_storage_account":
+            return [
+                f"{block} is written through the account's data plane: the provider refuses it "
+                "with features.storage.data_plane_available = false, and a private data plane "
+                "cannot be reached from outside the network at apply"
+                for block in ("queue_properties", "static_website")
+                if get(conf, block) is not MISSING
+            ]
+        if get(conf, "storage_account_id") is not MISSING:
+            return []
+        return ["storage_account_name makes the provider create it through the data plane "
+                "(Shared Key or Entra ID over a private endpoint): use storage_account_id, which "
+                "goes through Azure Resource Manager"]
+
+
 # What a diagnostic setting's target looks like when it is an Application Insights component: a
 # reference to the resource, a module output named for it, or its ARM resource type in an ID.
 _APP_INSIGHTS_TARGET = re.compile(
@@ -95,3 +118,4 @@ class AppInsightsDiagnosticsNotDuplicated(ChatrefCheck):
 
 
 check_app_insights_diagnostics = AppInsightsDiagnosticsNotDuplicated()
+check_storage_management_plane = StorageThroughManagementPlane()
