@@ -8,6 +8,7 @@ import json
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from chatref.errors import ConfigurationError, ModelEndpointError
 from chatref.llm.base import ChatMessage, ModelDelta, ModelDone, ModelEvent
@@ -253,3 +254,11 @@ async def test_failover_between_reasoning_regions(
         assert done.usage is not None and done.usage.reasoning_tokens == 64
         assert secondary.last_request.body["max_completion_tokens"] == 50 + 4096
 
+
+
+def test_an_unknown_api_version_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_VERSION", "latest")
+    with pytest.raises(ValidationError, match="azure_openai_api_version"):
+        Settings()
+    monkeypatch.setenv("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
+    assert Settings().azure_openai_api_version == "2025-04-01-preview"

@@ -120,3 +120,26 @@ async def test_proxy_answers_502_when_the_upstream_is_unreachable() -> None:
                 headers={"api-key": "k"})
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unreachable"
+
+
+async def test_a_reasoning_region_refuses_the_old_body_and_takes_the_new_one() -> None:
+    """The drill's own regions play gpt-5.x: what Azure refuses, they refuse."""
+    old = {"model": "chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 40,
+           "temperature": 0.0, "stream": True}
+    new = {"model": "chat", "messages": old["messages"], "max_completion_tokens": 4136,
+           "reasoning_effort": "low", "stream": True, "stream_options": {"include_usage": True}}
+    with FakeRegion(answer="one two", model_family="reasoning") as region:
+        async with httpx.AsyncClient(base_url=region.url, headers={"api-key": "k"}) as client:
+            refused = await client.post("/openai/v1/chat/completions", json=old)
+            dated = await client.post("/openai/deployments/chat/chat/completions",
+                                      params={"api-version": "2024-10-21"}, json=new)
+            answered = await client.post("/openai/v1/chat/completions", json=new)
+            unknown = await client.post("/openai/v9/chat/completions", json=new)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "unsupported_parameter"
+    assert dated.status_code == 400 and unknown.status_code == 404
+    assert answered.status_code == 200
+    usage = json.loads([line for line in answered.text.splitlines()
+                        if '"usage"' in line][0].removeprefix("data: "))["usage"]
+    assert usage["completion_tokens_details"]["reasoning_tokens"] > 0
+    assert usage["completion_tokens"] == 2 + usage["completion_tokens_details"]["reasoning_tokens"]
