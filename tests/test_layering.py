@@ -64,3 +64,19 @@ def test_nothing_below_the_edges_imports_web_or_cli(path: Path) -> None:
 
 def test_the_sdk_backends_exist() -> None:  # a renamed backend must not silently pass
     assert all((PACKAGE / name).is_file() for name in SDK_BACKENDS)
+
+
+def _reads_environment(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+            alias.name in {"environ", "getenv", "environb"} for alias in node.names
+        ):
+            return True
+    return False
+
+
+def test_settings_is_the_only_reader_of_environment_variables() -> None:
+    readers = [str(p.relative_to(PACKAGE)) for p in _modules(".") if _reads_environment(p)]
+    assert readers == ["settings.py"]
