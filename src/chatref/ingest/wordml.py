@@ -128,57 +128,65 @@ class WordDocument:
         if paragraphs > self._limits.max_docx_paragraphs:
             raise DocumentError(self._path, over(
                 "paragraphs", paragraphs, self._limits.max_docx_paragraphs))
+        try:
+            with self._archive.open(self._main) as stream:
+                return self._read(stream)
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, EOFError,
+                ValueError) as exc:
+            raise DocumentError(self._path, f"corrupt or not a .docx file: {exc}") from exc
+
+    def _read(self, stream: IO[bytes]) -> list[tuple[str, str, str]]:
+        """The streaming pass over the main part, counting elements and paragraphs as it goes
+        and freeing each paragraph or row once read, so memory stays flat."""
         items: list[tuple[str, str, str]] = []
         paragraphs = elements = 0
         table_depth = 0
         limits = self._limits
-        try:
-            with self._archive.open(self._main) as stream:
-                for event, element in etree.iterparse(
-                    stream, events=("start", "end"), resolve_entities=False, no_network=True,
-                    huge_tree=False,
-                ):
-                    if event == "start":
-                        elements += 1
-                        if elements > limits.max_docx_elements:
-                            raise DocumentError(self._path, over(
-                                "XML elements", elements, limits.max_docx_elements))
-                        if element.tag == f"{W}tbl":
-                            table_depth += 1
-                        continue
-                    tag = element.tag
-                    if tag == f"{W}p":
-                        paragraphs += 1
-                        if paragraphs > limits.max_docx_paragraphs:
-                            raise DocumentError(self._path, over(
-                                "paragraphs", paragraphs, limits.max_docx_paragraphs))
-                        if table_depth:
-                            continue  # read with its row
-                        text = _text(element)
-                        if text:
-                            items.append(("p", text, self._style(element)))
-                        _free(element)
-                    elif tag == f"{W}tr" and table_depth == 1:
-                        cells = [" ".join(_text(p) for p in cell.iter(f"{W}p")).strip()
-                                 for cell in element.iter(f"{W}tc")]
-                        cells = [c for c in cells if c]
-                        if cells:
-                            items.append(("row", " | ".join(cells), ""))
-                        _free(element)
-                    elif tag == f"{W}tbl":
-                        table_depth -= 1
-                        if not table_depth:
-                            _free(element)
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, EOFError,
-                ValueError) as exc:
-            raise DocumentError(self._path, f"corrupt or not a .docx file: {exc}") from exc
+        for event, element in etree.iterparse(
+            stream, events=("start", "end"), resolve_entities=False, no_network=True,
+            huge_tree=False,
+        ):
+            if event == "start":
+                elements += 1
+                if elements > limits.max_docx_elements:
+                    raise DocumentError(self._path, over(
+                        "XML elements", elements, limits.max_docx_elements))
+                if element.tag == f"{W}tbl":
+                    table_depth += 1
+                continue
+            tag = element.tag
+            if tag == f"{W}p":
+                paragraphs += 1
+                if paragraphs > limits.max_docx_paragraphs:
+                    raise DocumentError(self._path, over(
+                        "paragraphs", paragraphs, limits.max_docx_paragraphs))
+                if table_depth:
+                    continue  # read with its row
+                text = _text(element)
+                if text:
+                    items.append(("p", text, self._style(element)))
+                _free(element)
+            elif tag == f"{W}tr" and table_depth == 1:
+                row = _row_text(element)
+                if row:
+                    items.append(("row", row, ""))
+                _free(element)
+            elif tag == f"{W}tbl":
+                table_depth -= 1
+                if not table_depth:
+                    _free(element)
         return items
-
 
     def _style(self, paragraph: Any) -> str:
         found = paragraph.find(f"{W}pPr/{W}pStyle")
         style_id = str(found.get(f"{W}val") or "") if found is not None else ""
         return self.styles.get(style_id, style_id.lower())
+
+
+def _row_text(row: Any) -> str:
+    """A table row as "cell | cell", empty cells left out."""
+    cells = [" ".join(_text(p) for p in cell.iter(f"{W}p")).strip() for cell in row.iter(f"{W}tc")]
+    return " | ".join(c for c in cells if c)
 
 
 def _free(element: Any) -> None:
