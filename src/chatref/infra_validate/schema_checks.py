@@ -59,26 +59,8 @@ def check_body(
         ):
             continue
         if is_block_list(value):
-            if top_level and key in RESOURCE_META_BLOCKS:
-                continue
-            if key in block_types:
-                spec = block_types[key]
-                present_blocks[key] = present_blocks.get(key, 0) + len(value)
-                if spec.get("block", {}).get("deprecated"):
-                    emit(where, "deprecated", f"block {key!r} is deprecated in azurerm")
-                for item in value:
-                    check_body(item, spec["block"], f"{where}.{key}", emit, top_level=False)
-            elif key in attributes and _attr_type_is_object_collection(attributes[key]):
-                present_attrs.add(key)  # attribute written in block syntax: allowed
-                _check_attr_flags(key, attributes[key], where, emit)
-                for item in value:
-                    _check_object_keys(item, attributes[key], f"{where}.{key}", emit)
-            elif key in attributes:
-                emit(where, "syntax", f"{key!r} is an argument: write `{key} = ...`, not a block")
-            else:
-                emit(where, "unknown", f"unsupported block {key!r}")
-            continue
-        if key in attributes:
+            _check_block_list(key, value, schema_block, where, emit, present_blocks, present_attrs)
+        elif key in attributes:
             present_attrs.add(key)
             _check_attr_flags(key, attributes[key], where, emit)
             problem = type_problem(value, attributes[key].get("type"))
@@ -89,11 +71,44 @@ def check_body(
             present_blocks[key] = present_blocks.get(key, 0) + 1
         else:
             emit(where, "unknown", f"unsupported argument {key!r}")
+    _check_presence(schema_block, present_attrs, present_blocks, where, emit)
 
-    for name, attr in attributes.items():
+
+def _check_block_list(
+    key: str, value: list[Any], schema_block: dict[str, Any], where: str, emit: Emit,
+    present_blocks: dict[str, int], present_attrs: set[str],
+) -> None:
+    """``key { ... }`` written once or more: a block of the schema, or an attribute whose type
+    is a collection of objects (block syntax allowed), else an error saying what it is."""
+    attributes: dict[str, Any] = schema_block.get("attributes", {})
+    block_types: dict[str, Any] = schema_block.get("block_types", {})
+    if key in block_types:
+        spec = block_types[key]
+        present_blocks[key] = present_blocks.get(key, 0) + len(value)
+        if spec.get("block", {}).get("deprecated"):
+            emit(where, "deprecated", f"block {key!r} is deprecated in azurerm")
+        for item in value:
+            check_body(item, spec["block"], f"{where}.{key}", emit, top_level=False)
+    elif key in attributes and _attr_type_is_object_collection(attributes[key]):
+        present_attrs.add(key)  # attribute written in block syntax: allowed
+        _check_attr_flags(key, attributes[key], where, emit)
+        for item in value:
+            _check_object_keys(item, attributes[key], f"{where}.{key}", emit)
+    elif key in attributes:
+        emit(where, "syntax", f"{key!r} is an argument: write `{key} = ...`, not a block")
+    else:
+        emit(where, "unknown", f"unsupported block {key!r}")
+
+
+def _check_presence(
+    schema_block: dict[str, Any], present_attrs: set[str], present_blocks: dict[str, int],
+    where: str, emit: Emit,
+) -> None:
+    """Required arguments and blocks present; no block more often than the schema allows."""
+    for name, attr in schema_block.get("attributes", {}).items():
         if attr.get("required") and name not in present_attrs:
             emit(where, "required", f"required argument {name!r} is missing")
-    for name, spec in block_types.items():
+    for name, spec in schema_block.get("block_types", {}).items():
         count = present_blocks.get(name, 0)
         if spec.get("min_items", 0) > 0 and count == 0:
             emit(where, "required", f"required block {name!r} is missing")
