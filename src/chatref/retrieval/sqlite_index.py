@@ -1,12 +1,16 @@
-"""The embedded index: one SQLite file with FTS5 (BM25) and float32 vectors.
+"""The embedded index: one SQLite file with FTS5 (BM25) and float32 vectors, plus an HNSW graph.
 
 One document is replaced in one transaction, so a reader (WAL mode) sees either the old or the
 new version of it, never half; an ingest killed mid-way leaves every committed document whole.
 The file records which embedder built it; opening it with another raises
 ``EmbedderMismatchError``.
 
-Vector search is exact cosine similarity over a float32 matrix kept in memory and reloaded when
-another connection has changed the index (tracked by a generation counter in ``meta``).
+Vector search goes through an HNSW graph of the vectors (retrieval/ann.py), saved beside the file
+and rebuilt from it when missing or unreadable. Every chunk insert and delete is recorded in a
+change log (``vector_log``, by triggers); a graph knows the last log entry it contains, and when
+another connection has changed the index (a generation counter in ``meta``) it applies the
+entries after that. An ingest saves the graph when it finishes and drops the log entries the saved
+file contains (``meta.vector_log_floor``); a graph older than the floor reloads the file.
 
 For example (an illustration, not run as a doctest)::
 
@@ -27,9 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from chatref import sqlitedb
 from chatref.errors import EmbedderMismatchError, IndexError_
+from chatref.retrieval.ann import EXACT_SEARCH_BELOW, EXPANSION_SEARCH, Ids, VectorAnn
 from chatref.retrieval.text import compound_candidates, fts_or_match, query_terms
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
 from chatref.sqlitedb import Migrations
@@ -45,6 +51,10 @@ KEYWORD_MIN_TERMS = 3
 # are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
 # the ranking on their own.
 MIN_COMPOUND_DF = 3
+# An ingest saves the vector graph once this many chunk changes are logged since the saved one:
+# smaller changes are applied from the log when an index is opened (rewriting a million-chunk
+# graph's 600 MB for one changed document would cost more than that).
+SAVE_GRAPH_AFTER_CHANGES = 1000
 
 
 _PASSAGES_SQL = (
@@ -98,6 +108,26 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+@MIGRATIONS
+def m002_vector_log(conn: sqlite3.Connection) -> None:
+    # AUTOINCREMENT: sequence numbers are never reused, even after the log is compacted.
+    for statement in (
+        """CREATE TABLE vector_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            chunk_id INTEGER NOT NULL,
+            added INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER chunks_log_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO vector_log (chunk_id, added) VALUES (new.id, 1);
+        END""",
+        """CREATE TRIGGER chunks_log_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO vector_log (chunk_id, added) VALUES (old.id, 0);
+        END""",
+        "INSERT INTO meta (key, value) VALUES ('vector_log_floor', '0')",
+    ):
+        conn.execute(statement)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # WAL + NORMAL: durable across process crashes; the index can be rebuilt from its sources.
     return sqlitedb.connect(path, synchronous="NORMAL")
@@ -124,6 +154,7 @@ class SqliteIndex:
         self, conn: sqlite3.Connection, path: Path, dimension: int, embedder_name: str = "", *,
         keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
+        ann: VectorAnn | None = None,
     ) -> None:
         self._conn = conn  # writes and keyword search, under _lock
         # Vector search reads through its own connection (WAL readers do not block each other),
@@ -134,9 +165,9 @@ class SqliteIndex:
         self.dimension = dimension
         self.embedder_name = embedder_name
         self._lock = threading.RLock()
-        self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
-        self._matrix_ids: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._matrix_generation = -1
+        self._ann = ann or VectorAnn(dimension)
+        self._ann_seq = -1  # the last vector_log entry in the graph; -1: not loaded yet
+        self._ann_generation = -1
         self._keyword_postings_budget = keyword_postings_budget  # bench/ passes others
         self._bm25_weights = bm25_weights
         self._df_cache: dict[str, int] = {}
@@ -148,11 +179,15 @@ class SqliteIndex:
         cls, path: Path, *, embedder_name: str, dimension: int,
         keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
+        exact_search_below: int = EXACT_SEARCH_BELOW, expansion_search: int = EXPANSION_SEARCH,
+        ann_threads: int = 0,
     ) -> SqliteIndex:
         """Open or create the index at ``path`` for the embedder ``embedder_name``.
 
-        ``keyword_postings_budget`` and ``bm25_weights`` are the tuned defaults; benchmarks pass
-        others to reproduce docs/benchmarks.md.
+        ``keyword_postings_budget``, ``bm25_weights``, ``exact_search_below`` (vector search
+        scans every vector below this many) and ``expansion_search`` (the graph's search depth)
+        are the tuned defaults; benchmarks and tests pass others. ``ann_threads`` builds the
+        graph on that many threads (0: every core).
         """
         _single_threaded_blas()
         try:
@@ -178,8 +213,11 @@ class SqliteIndex:
         if have != wanted:
             conn.close()
             raise EmbedderMismatchError(path, have, wanted)
+        ann = VectorAnn(dimension, exact_search_below=exact_search_below, threads=ann_threads,
+                        expansion_search=expansion_search)
         return cls(conn, path, dimension, embedder_name,
-                   keyword_postings_budget=keyword_postings_budget, bm25_weights=bm25_weights)
+                   keyword_postings_budget=keyword_postings_budget, bm25_weights=bm25_weights,
+                   ann=ann)
 
     def close(self) -> None:
         with self._lock, self._vlock:
@@ -351,31 +389,113 @@ class SqliteIndex:
         # chats' tokens meanwhile, and a hybrid search runs its vector half in parallel.
         return await asyncio.to_thread(self.keyword_search_sync, query, limit)
 
-    def _load_matrix(self) -> None:
-        generation = self._generation(self._vconn)
-        if generation == self._matrix_generation:
-            return
-        rows = self._vconn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.empty((len(rows), self.dimension), dtype=np.float32)
-        for i, row in enumerate(rows):
-            matrix[i] = np.frombuffer(row[1], dtype=np.float32)
-        self._matrix, self._matrix_ids, self._matrix_generation = matrix, ids, generation
+    # ---- vector search: the HNSW graph and its catch-up from the change log -------------------
+    def _log_position(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
+        return int(row[0]) if row else 0
 
-    def vector_search_sync(self, vector: Vectors, limit: int) -> list[Passage]:
+    def _rebuild_ann(self, conn: sqlite3.Connection) -> None:
+        """Build the graph from every chunk (inside the caller's read transaction)."""
+        ann = self._ann.empty()
+        seq = self._log_position(conn)
+        self._add_rows(ann, conn.execute("SELECT id, vector FROM chunks"))
+        self._ann, self._ann_seq = ann, seq
+
+    def _add_rows(self, ann: VectorAnn, cursor: sqlite3.Cursor, batch: int = 50_000) -> None:
+        while rows := cursor.fetchmany(batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            ann.add(ids, vectors.reshape(len(rows), self.dimension))
+
+    def _load_saved_ann(self, floor: int) -> bool:
+        """Load the newest saved graph that the log can bring up to date; unreadable files are
+        deleted (they are rebuilt)."""
+        for seq, file in VectorAnn.files(self.path):
+            if seq < floor:
+                break
+            try:
+                self._ann.load(file)
+            except ValueError:
+                file.unlink(missing_ok=True)
+                continue
+            self._ann_seq = seq
+            return True
+        return False
+
+    def _catch_up(self) -> None:
+        """Under ``_vlock``: bring the graph up to date with the SQLite file."""
+        conn = self._vconn
+        if self._generation(conn) == self._ann_generation:
+            return
+        conn.execute("BEGIN")  # one snapshot for the generation, the log and the rows
+        try:
+            generation = self._generation(conn)
+            floor = int(conn.execute(
+                "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
+            if self._ann_seq < floor and not self._load_saved_ann(floor):
+                self._rebuild_ann(conn)  # the saved graph was removed or spoilt
+            removed = conn.execute(
+                "SELECT DISTINCT chunk_id FROM vector_log WHERE seq > ? AND added = 0",
+                (self._ann_seq,)).fetchall()
+            self._ann.remove(np.array([r[0] for r in removed], dtype=np.int64))
+            self._add_rows(self._ann, conn.execute(
+                "SELECT id, vector FROM chunks WHERE id IN"
+                " (SELECT chunk_id FROM vector_log WHERE seq > ? AND added = 1)",
+                (self._ann_seq,)))
+            self._ann_seq = max(self._ann_seq, self._log_position(conn))
+            self._ann_generation = generation
+        finally:
+            conn.execute("COMMIT")
+
+    def save_vectors(self) -> Path:
+        """Bring the graph up to date, save it beside the index and drop the log entries it
+        holds (ingestion calls this when it finishes; opening a large index is then fast)."""
+        with self._vlock:
+            self._catch_up()
+            saved = self._ann.save(self.path, self._ann_seq)
+            seq = self._ann_seq
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM vector_log WHERE seq <= ?", (seq,))
+                self._conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'vector_log_floor'"
+                    " AND CAST(value AS INTEGER) < ?", (str(seq), seq))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return saved
+
+    def _ensure_ann(self) -> None:
+        """Under ``_vlock``: on first use load the saved graph, or build and save it; then catch
+        up with the log."""
+        if self._ann_seq < 0:
+            floor = int(self._vconn.execute(
+                "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
+            if not self._load_saved_ann(floor):
+                self._vconn.execute("BEGIN")
+                try:
+                    self._ann_generation = self._generation(self._vconn)
+                    self._rebuild_ann(self._vconn)
+                finally:
+                    self._vconn.execute("COMMIT")
+                if len(self._ann):
+                    self._ann.save(self.path, self._ann_seq)
+        self._catch_up()
+
+    def nearest_chunks(self, vector: Vectors, limit: int) -> tuple[Ids, npt.NDArray[np.float32]]:
+        """The ids and cosine scores of the ``limit`` chunks nearest ``vector``, best first."""
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dimension:
             raise ValueError(f"query vector has dimension {query.shape[0]}, not {self.dimension}")
         with self._vlock:
-            self._load_matrix()
-            matrix, ids = self._matrix, self._matrix_ids
-        if not len(ids) or limit <= 0:
-            return []
-        scores = matrix @ query  # outside the lock: a keyword search can use the connection
-        k = min(limit, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        scored = [(int(ids[i]), float(scores[i])) for i in top]
+            self._ensure_ann()
+            return self._ann.search(query, limit)
+
+    def vector_search_sync(self, vector: Vectors, limit: int) -> list[Passage]:
+        ids, scores = self.nearest_chunks(vector, limit)
+        scored = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
         with self._vlock:
             return self._passages(scored, "vector", self._vconn)
 
@@ -397,6 +517,12 @@ class SqliteIndex:
     async def finish_ingest(self, chunks_written: int) -> None:
         if chunks_written > 1000:
             self.optimize()
+        if chunks_written and self._log_length() >= SAVE_GRAPH_AFTER_CHANGES:
+            await asyncio.to_thread(self.save_vectors)
+
+    def _log_length(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM vector_log").fetchone()[0])
 
     @property
     def backend(self) -> dict[str, str]:

@@ -1,0 +1,179 @@
+"""The scale curve of the embedded index: 10k, 100k and 1M chunks.
+
+    .venv/bin/python bench/retrieval_scale.py --shared ../shared --out bench/.work --size 1m \
+        [--busy-core] [--rounds 3] [--ef 128]
+
+For one size: builds the index if bench/.work has none (through ``ingest_texts``, so the build
+time is the ingestion time, FTS5 merge and HNSW graph included), then in this fresh process
+measures the index's memory (resident set growth from opening it to its first searches), its
+size on disk, search latency per mode (``Retriever.search``, top 5, SciFact's 300 test claims,
+``--rounds`` times each) and the vector half's recall@10 against an exact float32 scan of every
+stored vector. ``--busy-core`` keeps one core busy with a spinning process while the latencies
+are measured (use it only on an otherwise quiet machine). Prints one JSON object, with the load
+average at the start and the end.
+
+The corpus is SciFact's abstracts (9,082 chunks a copy); bigger indexes repeat it under new
+document keys with the copy number appended to every text (bench/retrieval_perf.py), so posting
+lists, the graph and the vectors have their real size. The copies of one abstract have nearly
+the same vector, so recall@10 is also given tie-aware: a hit counts if its exact score is within
+0.001 of the exact tenth score (float16 rounding is of that order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import heapq
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from chatref.ingest.pipeline import TextDocument, ingest_texts
+from chatref.retrieval.ann import EXPANSION_SEARCH, VectorAnn
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.evaluation import load_beir, percentile
+from chatref.retrieval.retriever import Retriever
+from chatref.retrieval.sqlite_index import SqliteIndex
+from chatref.retrieval.types import SearchMode
+
+SIZES = {"10k": 1, "100k": 11, "1m": 111}  # copies of SciFact's 9,082 chunks
+
+
+def corpus(shared: Path, copies: int) -> Iterator[TextDocument]:
+    base = list(load_beir(shared / "datasets" / "scifact").corpus())
+    for n in range(copies):
+        for doc in base:
+            yield TextDocument(key=f"{doc.key}#{n}", title=doc.title,
+                               text=f"{doc.text} (copy {n})")
+
+
+def files_mb(path: Path) -> dict[str, float]:
+    sqlite_bytes = sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*")
+                       if not p.name.endswith(".usearch"))
+    graph_bytes = sum(f.stat().st_size for _, f in VectorAnn.files(path))
+    return {"sqlite_mb": round(sqlite_bytes / 1e6, 1), "graph_mb": round(graph_bytes / 1e6, 1)}
+
+
+async def build(path: Path, embedder: WordLlamaEmbedder, shared: Path, copies: int
+                ) -> dict[str, object]:
+    index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension)
+    try:
+        report = await ingest_texts(corpus(shared, copies), index, embedder)
+    finally:
+        index.close()
+    return {"chunks": report.chunks_written, "elapsed_s": round(report.elapsed_s, 1),
+            "chunks_per_s": round(report.chunks_written / report.elapsed_s, 1),
+            "stages_s": {k: round(v, 1) for k, v in report.stages_s.items()},
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def exact_top(path: Path, queries: np.ndarray, k: int = 10, block: int = 100_000
+              ) -> list[list[tuple[float, int]]]:
+    """Each query's exact top ``k`` (score, chunk id) over every stored float32 vector."""
+    conn = sqlite3.connect(path)
+    best: list[list[tuple[float, int]]] = [[] for _ in queries]
+    cursor = conn.execute("SELECT id, vector FROM chunks")
+    while rows := cursor.fetchmany(block):
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        scores = queries @ matrix.reshape(len(rows), -1).T
+        for q, row in enumerate(scores):
+            top = np.argpartition(-row, min(k, len(row) - 1))[:k]
+            best[q] = heapq.nlargest(k, best[q] + [(float(row[i]), int(ids[i])) for i in top])
+    conn.close()
+    return best
+
+
+def recall(index: SqliteIndex, queries: np.ndarray, exact: list[list[tuple[float, int]]]
+           ) -> dict[str, float]:
+    plain, tie_aware = [], []
+    for vector, truth in zip(queries, exact, strict=True):
+        ids, scores = index.nearest_chunks(vector, 10)
+        wanted = {i for _, i in truth}
+        floor = truth[-1][0] - 1e-3
+        plain.append(len(wanted & set(ids.tolist())) / len(truth))
+        tie_aware.append(sum(1 for s in scores if s >= floor) / len(truth))
+    return {"recall_at_10": round(statistics.mean(plain), 4),
+            "recall_at_10_tie_aware": round(statistics.mean(tie_aware), 4)}
+
+
+async def latency(index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str],
+                  rounds: int) -> dict[str, dict[str, float]]:
+    retriever = Retriever(index, embedder)
+    out: dict[str, dict[str, float]] = {}
+    modes: tuple[SearchMode, ...] = ("keyword", "vector", "hybrid")
+    for mode in modes:
+        samples = []
+        for _ in range(rounds):
+            for query in queries:
+                started = time.perf_counter()
+                await retriever.search(query, top_k=5, mode=mode)
+                samples.append((time.perf_counter() - started) * 1000)
+        out[mode] = {"p50_ms": round(statistics.median(samples), 2),
+                     "p95_ms": round(percentile(samples, 0.95), 2)}
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--out", type=Path, default=Path("bench/.work"))
+    parser.add_argument("--size", choices=sorted(SIZES), required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ef", type=int, default=EXPANSION_SEARCH, help="HNSW expansion_search")
+    parser.add_argument("--busy-core", action="store_true",
+                        help="Keep one core busy with a spinning process during the latencies.")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    embedder = WordLlamaEmbedder(args.out / "wl")
+    path = args.out / f"scale-{args.size}.sqlite"
+    result: dict[str, object] = {"size": args.size, "ef": args.ef,
+                                 "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    if not path.exists():
+        result["build"] = await build(path, embedder, args.shared, SIZES[args.size])
+        # Measure in a fresh process: this one holds the build's memory.
+        child = subprocess.run([sys.executable, *sys.argv], capture_output=True, text=True,
+                               check=True)
+        measured = json.loads(child.stdout)
+        measured["build"] = result["build"]
+        print(json.dumps(measured, indent=1))
+        return
+    dataset = load_beir(args.shared / "datasets" / "scifact")
+    queries = list(dataset.queries.values())
+    vectors = await embedder.embed(queries)
+    process = psutil.Process()
+    before = process.memory_info().rss
+    index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension,
+                             expansion_search=args.ef)
+    opened = time.perf_counter()
+    await Retriever(index, embedder).search("warm up", top_k=5)  # loads the graph
+    result["first_search_s"] = round(time.perf_counter() - opened, 2)
+    result["index_memory_mb"] = round((process.memory_info().rss - before) / 1e6, 1)
+    result["chunks"] = index.stats()["chunks"]
+    result["files"] = files_mb(path)
+    spinner = None
+    if args.busy_core:
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # noqa: S603
+    try:
+        result["latency"] = await latency(index, embedder, queries, args.rounds)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+    result["vector_recall"] = recall(index, vectors, exact_top(path, vectors))
+    index.close()
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
