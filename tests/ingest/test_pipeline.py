@@ -132,8 +132,10 @@ def test_an_interrupted_ingest_leaves_every_document_whole(
         stdout=subprocess.PIPE, text=True, env={**os.environ},
     ) as process:
         assert process.stdout is not None
-        for line in process.stdout:  # wait until some documents are committed, then kill -9
-            if int(line) >= 20:
+        # Wait until some documents are committed, then kill -9. Documents are embedded in
+        # batches of EMBED_BATCH_CHUNKS (about 16 of these), so 60 parsed means 40 or more written.
+        for line in process.stdout:
+            if int(line) >= 60:
                 break
         time.sleep(0.05)
         process.send_signal(how)

@@ -96,24 +96,66 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
     return f"{title}\n{chunk.section or ''}\n{chunk.text}"
 
 
+# Chunks embedded in one call: the tokenizer spreads a batch over every core, and one call per
+# small document (SciFact's average is two chunks) left the second core idle (docs/benchmarks.md).
+EMBED_BATCH_CHUNKS = 512
+
+
+async def _store_many(
+    index: DocumentWriter, embedder: Embedder, batch: Sequence[tuple[DocumentRecord, list[Chunk]]],
+    known: dict[str, str], report: IngestReport,
+) -> list[FileOutcome]:
+    """Embed the chunks of several documents in one call, then write each document in its own
+    transaction; the outcomes say whether each was new or replaced one."""
+    if not batch:
+        return []
+    started = time.perf_counter()
+    texts = [_embedding_text(record.title, c) for record, chunks in batch for c in chunks]
+    vectors = await embedder.embed(texts)
+    embedded = time.perf_counter()
+    outcomes = []
+    offset = 0
+    for record, chunks in batch:
+        rows = [
+            ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
+            for i, c in enumerate(chunks)
+        ]
+        await index.write_document(record, rows, vectors[offset:offset + len(chunks)])
+        offset += len(chunks)
+        status: Status = "updated" if record.path in known else "added"
+        outcomes.append(FileOutcome(record.source, status, chunks=len(chunks)))
+    report.add_time("embed", embedded - started)
+    report.add_time("write", time.perf_counter() - embedded)
+    return outcomes
+
+
 async def _store(
     index: DocumentWriter, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
     known: dict[str, str], report: IngestReport | None = None,
 ) -> FileOutcome:
-    """Embed and write one document; its outcome says whether it was new or replaced one."""
-    started = time.perf_counter()
-    vectors = await embedder.embed([_embedding_text(record.title, c) for c in chunks])
-    embedded = time.perf_counter()
-    rows = [
-        ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
-        for i, c in enumerate(chunks)
-    ]
-    await index.write_document(record, rows, vectors)
-    if report is not None:
-        report.add_time("embed", embedded - started)
-        report.add_time("write", time.perf_counter() - embedded)
-    status: Status = "updated" if record.path in known else "added"
-    return FileOutcome(record.source, status, chunks=len(chunks))
+    """Embed and write one document (sources.py; files and texts go in batches)."""
+    (outcome,) = await _store_many(index, embedder, [(record, chunks)], known,
+                                   report or IngestReport())
+    return outcome
+
+
+class _Batch:
+    """Parsed documents waiting to be embedded together."""
+
+    def __init__(self) -> None:
+        self.documents: list[tuple[DocumentRecord, list[Chunk]]] = []
+        self.chunks = 0
+
+    def add(self, record: DocumentRecord, chunks: list[Chunk]) -> bool:
+        """Queue a document; True once the batch is worth embedding."""
+        self.documents.append((record, chunks))
+        self.chunks += len(chunks)
+        return self.chunks >= EMBED_BATCH_CHUNKS
+
+    async def flush(self, index: DocumentWriter, embedder: Embedder, known: dict[str, str],
+                    report: IngestReport) -> None:
+        report.outcomes.extend(await _store_many(index, embedder, self.documents, known, report))
+        self.documents, self.chunks = [], 0
 
 
 async def _finish(report: IngestReport, index: DocumentWriter, started: float) -> IngestReport:
@@ -190,6 +232,7 @@ async def ingest_paths(
         limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
         overlap_chars=overlap_chars,
     )
+    batch = _Batch()
     with pool:
         results = pool.run(files, prepare)
         done = 0
@@ -207,8 +250,12 @@ async def ingest_paths(
                 progress(done, len(files), item.source)
             done += 1
             digest = digests.pop(str(item.path), "")
-            report.outcomes.append(
-                await _outcome(index, embedder, item, result, digest, known, report))
+            parsed = _document(item, result, digest)
+            if isinstance(parsed, FileOutcome):
+                report.outcomes.append(parsed)
+            elif batch.add(*parsed):
+                await batch.flush(index, embedder, known, report)
+        await batch.flush(index, embedder, known, report)
     if prune:
         report.outcomes.extend(
             await _prune(index, paths, {str(f.path) for f in files}, known)
@@ -218,10 +265,10 @@ async def ingest_paths(
     return await _finish(report, index, started)
 
 
-async def _outcome(
-    index: DocumentWriter, embedder: Embedder, item: SourceFile, result: object, digest: str,
-    known: dict[str, str], report: IngestReport,
-) -> FileOutcome:
+def _document(
+    item: SourceFile, result: object, digest: str
+) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
+    """A parse result as a document to store, or the file's failure."""
     if isinstance(result, FileOutcome):
         return result
     if not isinstance(result, Parsed):
@@ -231,7 +278,7 @@ async def _outcome(
         doc_id=document_id(key), path=key, source=item.source, title=result.title,
         content_hash=digest,
     )
-    return await _store(index, embedder, record, result.chunks, known, report)
+    return record, result.chunks
 
 
 async def _prune(
@@ -274,6 +321,7 @@ async def ingest_texts(
     started = time.perf_counter()
     report = IngestReport()
     known = await index.known_documents()
+    batch = _Batch()
     for done, document in enumerate(documents):
         if progress and done % 100 == 0:
             progress(done, total, document.key)
@@ -290,7 +338,9 @@ async def ingest_texts(
             doc_id=document.key, path=document.key, source=document.key,
             title=document.title, content_hash=digest,
         )
-        report.outcomes.append(await _store(index, embedder, record, chunks, known, report))
+        if batch.add(record, chunks):
+            await batch.flush(index, embedder, known, report)
+    await batch.flush(index, embedder, known, report)
     if progress:
         progress(total, total, "")
     return await _finish(report, index, started)

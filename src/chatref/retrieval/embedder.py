@@ -37,6 +37,7 @@ class WordLlamaEmbedder:
         self._cache_dir = cache_dir
         self._dim = dim
         self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -66,18 +67,44 @@ class WordLlamaEmbedder:
                     target = target_dir / source.name
                     if not target.exists():
                         shutil.copyfile(source, target)
-                self._model = WordLlama.load(
+                model = WordLlama.load(
                     WORDLLAMA_CONFIG, cache_dir=self._cache_dir, dim=self._dim,
                     disable_download=True,
                 )
+                # Our own copy of its tokenizer, without the padding WordLlama turns on.
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+                tokenizer.no_padding()
+                tokenizer.no_truncation()
+                self._tokenizer = tokenizer
+                self._model = model
             return self._model
 
     def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        """WordLlama's ``embed(norm=True)``, computed without its padded batches.
+
+        WordLlama pads each batch of 64 texts to its longest, gathers a (texts x tokens x 256)
+        array and averages it under a mask; for ~300-token chunks that gather dominated the
+        ingest. Summing each text's token rows gives the same unit vectors (the average's
+        length cancels in the normalisation) at 1.7 times the speed (docs/benchmarks.md); the
+        tokenizer runs on every core (``encode_batch_fast``, no offsets). An empty text gets a
+        zero vector (WordLlama's is NaN).
+        """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        model = self._load()
-        vectors = np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
-        return vectors.reshape(len(texts), self._dim)
+        table = self._load().embedding
+        encodings = self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
+        last = table.shape[0] - 1
+        for row, encoding in enumerate(encodings):
+            ids = np.asarray(encoding.ids, dtype=np.intp)
+            if len(ids):
+                np.clip(ids, 0, last, out=ids)
+                np.sum(table[ids], axis=0, out=vectors[row])
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        np.divide(vectors, norms, out=vectors, where=norms > 0)
+        return vectors
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         if len(texts) <= 4:  # a query: cheaper inline than a thread hop
