@@ -19,10 +19,10 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from chatref.ingest.chunking import Chunk, chunk_blocks
 from chatref.ingest.discovery import SourceFile, discover
@@ -96,37 +96,40 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
     return f"{title}\n{chunk.section or ''}\n{chunk.text}"
 
 
-# Chunks embedded in one call: the tokenizer spreads a batch over every core, and one call per
-# small document (SciFact's average is two chunks) left the second core idle (docs/benchmarks.md).
+# Chunks embedded in one call and written in one transaction: the tokenizer spreads a batch over
+# every core, and one commit per document made writing five times slower (docs/benchmarks.md).
 EMBED_BATCH_CHUNKS = 512
 
 
 async def _store_many(
     index: DocumentWriter, embedder: Embedder, batch: Sequence[tuple[DocumentRecord, list[Chunk]]],
     known: dict[str, str], report: IngestReport,
-) -> list[FileOutcome]:
-    """Embed the chunks of several documents in one call, then write each document in its own
-    transaction; the outcomes say whether each was new or replaced one."""
-    if not batch:
-        return []
+) -> tuple[list[FileOutcome], Callable[[], Coroutine[Any, Any, None]]]:
+    """Embed the chunks of several documents in one call; returns their outcomes and the write,
+    to be awaited (the caller embeds the next batch while it runs)."""
     started = time.perf_counter()
     texts = [_embedding_text(record.title, c) for record, chunks in batch for c in chunks]
     vectors = await embedder.embed(texts)
-    embedded = time.perf_counter()
+    report.add_time("embed", time.perf_counter() - started)
+    rows = []
     outcomes = []
     offset = 0
     for record, chunks in batch:
-        rows = [
+        records = [
             ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
             for i, c in enumerate(chunks)
         ]
-        await index.write_document(record, rows, vectors[offset:offset + len(chunks)])
+        rows.append((record, records, vectors[offset:offset + len(chunks)]))
         offset += len(chunks)
         status: Status = "updated" if record.path in known else "added"
         outcomes.append(FileOutcome(record.source, status, chunks=len(chunks)))
-    report.add_time("embed", embedded - started)
-    report.add_time("write", time.perf_counter() - embedded)
-    return outcomes
+
+    async def write() -> None:
+        writing = time.perf_counter()
+        await index.write_documents(rows)
+        report.add_time("write", time.perf_counter() - writing)
+
+    return outcomes, write
 
 
 async def _store(
@@ -134,28 +137,50 @@ async def _store(
     known: dict[str, str], report: IngestReport | None = None,
 ) -> FileOutcome:
     """Embed and write one document (sources.py; files and texts go in batches)."""
-    (outcome,) = await _store_many(index, embedder, [(record, chunks)], known,
-                                   report or IngestReport())
+    (outcome,), write = await _store_many(index, embedder, [(record, chunks)], known,
+                                          report or IngestReport())
+    await write()
     return outcome
 
 
 class _Batch:
-    """Parsed documents waiting to be embedded together."""
+    """Parsed documents waiting to be embedded together; the previous batch's write runs while
+    the next one is embedded, and its outcomes are reported once it is written."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: DocumentWriter, embedder: Embedder, known: dict[str, str],
+                 report: IngestReport) -> None:
+        self._index, self._embedder, self._known, self._report = index, embedder, known, report
         self.documents: list[tuple[DocumentRecord, list[Chunk]]] = []
         self.chunks = 0
+        self._writing: asyncio.Task[None] | None = None
+        self._written: list[FileOutcome] = []
 
-    def add(self, record: DocumentRecord, chunks: list[Chunk]) -> bool:
-        """Queue a document; True once the batch is worth embedding."""
+    async def add(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
         self.documents.append((record, chunks))
         self.chunks += len(chunks)
-        return self.chunks >= EMBED_BATCH_CHUNKS
+        if self.chunks >= EMBED_BATCH_CHUNKS:
+            await self.flush(wait=False)
 
-    async def flush(self, index: DocumentWriter, embedder: Embedder, known: dict[str, str],
-                    report: IngestReport) -> None:
-        report.outcomes.extend(await _store_many(index, embedder, self.documents, known, report))
-        self.documents, self.chunks = [], 0
+    async def flush(self, *, wait: bool = True) -> None:
+        outcomes: list[FileOutcome] = []
+        write = None
+        if self.documents:
+            outcomes, write = await _store_many(self._index, self._embedder, self.documents,
+                                                self._known, self._report)
+            self.documents, self.chunks = [], 0
+        await self._settle()  # one write at a time, in order
+        if write is not None:
+            self._writing = asyncio.create_task(write())
+            self._written = outcomes
+        if wait:
+            await self._settle()
+
+    async def _settle(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+            self._report.outcomes.extend(self._written)
+            self._written = []
 
 
 async def _finish(report: IngestReport, index: DocumentWriter, started: float) -> IngestReport:
@@ -232,7 +257,7 @@ async def ingest_paths(
         limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
         overlap_chars=overlap_chars,
     )
-    batch = _Batch()
+    batch = _Batch(index, embedder, known, report)
     with pool:
         results = pool.run(files, prepare)
         done = 0
@@ -253,9 +278,9 @@ async def ingest_paths(
             parsed = _document(item, result, digest)
             if isinstance(parsed, FileOutcome):
                 report.outcomes.append(parsed)
-            elif batch.add(*parsed):
-                await batch.flush(index, embedder, known, report)
-        await batch.flush(index, embedder, known, report)
+            else:
+                await batch.add(*parsed)
+        await batch.flush()
     if prune:
         report.outcomes.extend(
             await _prune(index, paths, {str(f.path) for f in files}, known)
@@ -321,7 +346,7 @@ async def ingest_texts(
     started = time.perf_counter()
     report = IngestReport()
     known = await index.known_documents()
-    batch = _Batch()
+    batch = _Batch(index, embedder, known, report)
     for done, document in enumerate(documents):
         if progress and done % 100 == 0:
             progress(done, total, document.key)
@@ -338,9 +363,8 @@ async def ingest_texts(
             doc_id=document.key, path=document.key, source=document.key,
             title=document.title, content_hash=digest,
         )
-        if batch.add(record, chunks):
-            await batch.flush(index, embedder, known, report)
-    await batch.flush(index, embedder, known, report)
+        await batch.add(record, chunks)
+    await batch.flush()
     if progress:
         progress(total, total, "")
     return await _finish(report, index, started)

@@ -437,6 +437,12 @@ class AzureSearchIndex:
             self._known_paths.difference_update(keys)
         return len(keys)
 
+    async def write_documents(
+        self, batch: Sequence[tuple[DocumentRecord, Sequence[ChunkRecord], Vectors]]
+    ) -> None:
+        for document, chunks, vectors in batch:  # uploads are batched by write_document
+            await self.write_document(document, chunks, vectors)
+
     async def finish_ingest(self, chunks_written: int) -> None:
         await self._flush()
 

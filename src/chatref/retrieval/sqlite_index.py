@@ -248,26 +248,36 @@ class SqliteIndex:
         self, document: DocumentRecord, chunks: Sequence[ChunkRecord], vectors: Vectors
     ) -> None:
         """Insert or replace one document and all its chunks, atomically."""
-        if len(chunks) != len(vectors):
-            raise ValueError("one vector per chunk")
-        if len(chunks) and vectors.shape[1] != self.dimension:
-            raise ValueError(f"vectors have dimension {vectors.shape[1]}, not {self.dimension}")
-        blobs = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors]
+        self.replace_documents([(document, chunks, vectors)])
+
+    def replace_documents(
+        self, batch: Sequence[tuple[DocumentRecord, Sequence[ChunkRecord], Vectors]]
+    ) -> None:
+        """Insert or replace several documents with all their chunks in one transaction."""
+        for _, chunks, vectors in batch:
+            if len(chunks) != len(vectors):
+                raise ValueError("one vector per chunk")
+            if len(chunks) and vectors.shape[1] != self.dimension:
+                raise ValueError(
+                    f"vectors have dimension {vectors.shape[1]}, not {self.dimension}")
+        now = datetime.now(UTC).isoformat()
         with self._write() as conn:
-            conn.execute("DELETE FROM chunks WHERE doc_id = ?", (document.doc_id,))
-            conn.execute("DELETE FROM documents WHERE path = ?", (document.path,))
-            conn.execute(
-                "INSERT INTO documents (doc_id, path, source, title, content_hash, chunk_count,"
-                " ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (document.doc_id, document.path, document.source, document.title,
-                 document.content_hash, len(chunks), datetime.now(UTC).isoformat()),
-            )
-            conn.executemany(
-                "INSERT INTO chunks (doc_id, ordinal, title, page, section, text, vector)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(document.doc_id, c.ordinal, c.title, c.page, c.section, c.text, blob)
-                 for c, blob in zip(chunks, blobs, strict=True)],
-            )
+            for document, chunks, vectors in batch:
+                matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+                conn.execute("DELETE FROM chunks WHERE doc_id = ?", (document.doc_id,))
+                conn.execute("DELETE FROM documents WHERE path = ?", (document.path,))
+                conn.execute(
+                    "INSERT INTO documents (doc_id, path, source, title, content_hash,"
+                    " chunk_count, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (document.doc_id, document.path, document.source, document.title,
+                     document.content_hash, len(chunks), now),
+                )
+                conn.executemany(
+                    "INSERT INTO chunks (doc_id, ordinal, title, page, section, text, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(document.doc_id, c.ordinal, c.title, c.page, c.section, c.text,
+                      matrix[i].tobytes()) for i, c in enumerate(chunks)],
+                )
 
     def remove_documents(self, paths: Sequence[str]) -> int:
         """Remove the documents with these paths; returns how many existed."""
@@ -509,7 +519,13 @@ class SqliteIndex:
     async def write_document(
         self, document: DocumentRecord, chunks: Sequence[ChunkRecord], vectors: Vectors
     ) -> None:
-        self.replace_document(document, chunks, vectors)
+        await asyncio.to_thread(self.replace_document, document, chunks, vectors)
+
+    async def write_documents(
+        self, batch: Sequence[tuple[DocumentRecord, Sequence[ChunkRecord], Vectors]]
+    ) -> None:
+        # In a worker thread: SQLite releases the GIL, so the next batch is embedded meanwhile.
+        await asyncio.to_thread(self.replace_documents, batch)
 
     async def delete_documents(self, paths: Sequence[str]) -> int:
         return self.remove_documents(paths)
