@@ -163,7 +163,36 @@ def rules_of(source: Source, path: str) -> dict[str, Any]:
     """Enumerations, argument relations and ForceNew arguments of one resource file."""
     text = source.show(path)
     imports = _imports(text)
-    lines = text.splitlines()
+    bodies, force_new = _key_bodies(text.splitlines())
+    enums: dict[str, list[str]] = {}
+    relations: dict[str, dict[str, list[str]]] = {}
+    for key_path, body_lines in bodies.items():
+        own = "\n".join(body_lines)  # nested keys' lines went to their own bodies
+        if re.search(r"^\s*ForceNew:\s+true", own, re.M):
+            force_new.append(key_path)
+        match = _IN_SLICE.search(own)
+        if match:
+            if match.group("body") is not None:
+                values = _strings_of(match.group("body"), source, imports)
+            else:
+                package = imports.get(match.group("pkg"))
+                values = _possible_values(source, package, match.group("type")) if package else None
+            if values:
+                enums[key_path] = values
+        for rel in _LIST_ATTR.finditer(own):
+            names = re.findall(r'"([^"]+)"', rel.group("body"))
+            if names:
+                relations.setdefault(rel.group("kind"), {})[key_path] = [_clean(n) for n in names]
+    enums, relations, force_new = _apply_overrides(enums, relations, force_new)
+    return {"file": path, "enums": enums, "force_new": sorted(set(force_new)), **{
+        {"ConflictsWith": "conflicts_with", "ExactlyOneOf": "exactly_one_of",
+         "AtLeastOneOf": "at_least_one_of", "RequiredWith": "required_with"}[k]: v
+        for k, v in sorted(relations.items())}}
+
+
+def _key_bodies(lines: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Each schema key's own lines, by dotted path ("!" marks a 4.x redefinition), and the
+    arguments made ForceNew by a ``commonschema`` helper."""
     stack: list[tuple[str, int]] = []  # (key, brace depth at which its literal opened)
     depth = 0
     bodies: dict[str, list[str]] = {}
@@ -190,30 +219,7 @@ def rules_of(source: Source, path: str) -> dict[str, Any]:
         depth += line.count("{") - line.count("}")
         while stack and depth <= stack[-1][1]:
             stack.pop()
-    enums: dict[str, list[str]] = {}
-    relations: dict[str, dict[str, list[str]]] = {}
-    for key_path, body_lines in bodies.items():
-        own = "\n".join(body_lines)  # nested keys' lines went to their own bodies
-        if re.search(r"^\s*ForceNew:\s+true", own, re.M):
-            force_new.append(key_path)
-        match = _IN_SLICE.search(own)
-        if match:
-            if match.group("body") is not None:
-                values = _strings_of(match.group("body"), source, imports)
-            else:
-                package = imports.get(match.group("pkg"))
-                values = _possible_values(source, package, match.group("type")) if package else None
-            if values:
-                enums[key_path] = values
-        for rel in _LIST_ATTR.finditer(own):
-            names = re.findall(r'"([^"]+)"', rel.group("body"))
-            if names:
-                relations.setdefault(rel.group("kind"), {})[key_path] = [_clean(n) for n in names]
-    enums, relations, force_new = _apply_overrides(enums, relations, force_new)
-    return {"file": path, "enums": enums, "force_new": sorted(set(force_new)), **{
-        {"ConflictsWith": "conflicts_with", "ExactlyOneOf": "exactly_one_of",
-         "AtLeastOneOf": "at_least_one_of", "RequiredWith": "required_with"}[k]: v
-        for k, v in sorted(relations.items())}}
+    return bodies, force_new
 
 
 def _apply_overrides(
