@@ -99,7 +99,7 @@ variable "naming_patterns" {
 
 variable "naming_exempted_types" {
   type        = list(string)
-  description = "Resource types Azure names itself (exempt from the naming policy)."
+  description = "Resource types exempt from the naming policy: named by Azure, required to be a GUID (workbooks), or named within a parent that follows the convention (slots)."
   default = [
     "Microsoft.Network/networkInterfaces",               # a private endpoint's NIC
     "Microsoft.Network/privateDnsZones",                 # privatelink.* zone names are fixed
