@@ -14,10 +14,12 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from chatref.infra_validate import Schema, load_module_dir
-from chatref.policy.engine import RULES_DIR
+import pytest
 
-from .conftest import REPO
+from chatref.infra_validate import Schema, load_module_dir
+from chatref.policy.engine import RULES_DIR, CheckRecord
+
+from .conftest import FIXTURES, REPO
 
 INFRA = REPO / "infra"
 GOVERNANCE = INFRA / "modules" / "governance"
@@ -134,3 +136,21 @@ def test_deny_public_rule_covers_every_governance_assignment() -> None:
     rule_types = set(_rule_lists()["NoPublicNetworkAccess.RESOURCES"])
     for key, types in DENY_PUBLIC_TYPES.items():
         assert types <= rule_types, key
+
+
+# Rules whose failing fixture holds one example per class of mistake: each must fail on its own.
+EVERY_RESOURCE_FAILS = ("CKV_CHATREF_025", "CKV_CHATREF_037", "CKV_CHATREF_072", "CKV_CHATREF_073")
+
+
+@pytest.mark.parametrize("rule_id", EVERY_RESOURCE_FAILS)
+def test_every_example_in_the_failing_fixture_fails(
+    rule_id: str, hcl_records: list[CheckRecord], plan_records: list[CheckRecord]
+) -> None:
+    """Not just one: an App Service slot left public fails 025 as a storage account does."""
+    for records, fixture in ((hcl_records, FIXTURES / "hcl" / rule_id / "fail"),
+                             (plan_records, FIXTURES / "plan" / rule_id / "fail.json")):
+        judged = {r.resource: r.result for r in records
+                  if r.check_id == rule_id and (r.file == fixture.resolve()
+                                                or fixture.resolve() in r.file.parents)}
+        assert len(judged) >= 2 or rule_id == "CKV_CHATREF_072", judged
+        assert set(judged.values()) == {"failed"}, judged
