@@ -11,9 +11,11 @@ The graph is a cache of the SQLite file's vectors, saved next to it as
 it contains (sqlite_index.py). A missing, stale or unreadable file is rebuilt from the SQLite
 rows; it never decides what is indexed.
 
->>> ann = VectorAnn(dimension=256)
->>> ann.add(np.array([7, 8]), vectors)
->>> ann.search(query, 10)  # (chunk ids, cosine scores), best first
+>>> ann = VectorAnn(dimension=3)
+>>> ann.add(np.array([7, 8]), np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32))
+>>> ids, scores = ann.search(np.array([[0.6, 0.8, 0.0]], dtype=np.float32), 10)  # best first
+>>> ids.tolist(), [round(float(score), 2) for score in scores]
+([8, 7], [0.8, 0.6])
 """
 
 from __future__ import annotations
