@@ -262,3 +262,12 @@ def test_an_unknown_api_version_setting_is_refused(monkeypatch: pytest.MonkeyPat
         Settings()
     monkeypatch.setenv("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
     assert Settings().azure_openai_api_version == "2025-04-01-preview"
+
+
+@pytest.mark.parametrize("bad", [{"reasoning_effort": ["low"]}, {"first_token_timeout_s": "x"},
+                                 {"model_family": "thinking"}, {"reasoning_effort": "extreme"}])
+def test_wrong_types_are_configuration_errors_naming_the_field(bad: dict[str, object]) -> None:
+    item = {"name": "swc", "endpoint": "https://a", "deployment": "chat",
+            "model_family": "reasoning", **bad}
+    with pytest.raises(ConfigurationError, match=str(next(iter(bad)))):
+        parse_endpoints(json.dumps([item]))

@@ -102,17 +102,18 @@ class EndpointConfig(BaseModel):
             name = str(data.get("deployment") or data.get("model") or "")
             data["model_family"] = defaults.model_family or family_from_name(name) or "chat"
         family = data["model_family"]
-        if family == "reasoning":
-            if data.get("reasoning_effort") is None:  # null as left out (Terraform sends null)
-                data["reasoning_effort"] = defaults.reasoning_effort
-            if data.get("reasoning_budget_tokens") is None:
-                data["reasoning_budget_tokens"] = reasoning_budget_tokens(
-                    data["reasoning_effort"])
+        if family == "reasoning" and data.get("reasoning_effort") is None:
+            data["reasoning_effort"] = defaults.reasoning_effort  # null as left out (Terraform)
+        # a wrong type is left for the field's own validation to name
         effort = data.get("reasoning_effort")
-        data.setdefault("first_token_timeout_s", first_token_timeout_s(family, effort))
+        effort = effort if isinstance(effort, str) else None
+        if family == "reasoning" and data.get("reasoning_budget_tokens") is None:
+            data["reasoning_budget_tokens"] = reasoning_budget_tokens(effort)
+        data.setdefault("first_token_timeout_s", first_token_timeout_s(str(family), effort))
+        first_token = data["first_token_timeout_s"]
         if "read_timeout_s" not in data:  # a reasoning stream is silent while the model thinks
-            data["read_timeout_s"] = max(DEFAULT_READ_TIMEOUT_S,
-                                         data["first_token_timeout_s"] or 0.0)
+            data["read_timeout_s"] = max(DEFAULT_READ_TIMEOUT_S, first_token
+                                         if isinstance(first_token, int | float) else 0.0)
         return data
 
     @model_validator(mode="after")
