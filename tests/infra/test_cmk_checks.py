@@ -37,6 +37,7 @@ def test_each_rule_fails_on_its_mistake() -> None:
     assert "RSA-HSM 3072" in secondary
     assert "no system-assigned identity" in secondary
     assert "identity_client_id is set" in secondary
+    assert "purge_protection_enabled not set (false)" in secondary
     primary = "\n".join(by_account.pop(ADDRESS.format("primary")))
     assert "RSA-HSM 3072" in primary and "vault is in" not in primary  # its own region
     external = by_account.pop(ADDRESS.format("external"))

@@ -25,7 +25,7 @@ this package does statically what `terraform validate` would do with the azurerm
 - an autoscaled App Service plan ignores ``worker_count`` after creation, and a route's next
   hop is a reference to the appliance, never a literal address (``edge_checks``);
 - every Azure OpenAI customer-managed key, followed across modules to its account, key and
-  vault: system-assigned identity, RSA 2048, the vault in the account's region
+  vault: system-assigned identity, RSA 2048, the vault in the account's region with purge protection
   (``cmk_checks``);
 - every assignment of a built-in Azure Policy definition passes only the parameters the
   definition declares, and an effect it allows (``policy_checks``, against

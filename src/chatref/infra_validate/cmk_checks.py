@@ -14,6 +14,8 @@ the vault, and compares:
   ``identity_client_id``;
 - the key's ``key_type`` is ``RSA`` or ``RSA-HSM`` and its ``key_size`` 2048 (every branch of a
   conditional);
+- the vault has purge protection on (``purge_protection_enabled = true``; soft delete is always
+  on in azurerm 4.x): Azure refuses a key from a vault without both;
 - the vault's ``location`` is the account's: the same literal region, or the same expression at
   the root (``var.location`` on both sides). Two different root variables count as different
   regions: a guardrail that cannot prove the regions equal does not assume it.
@@ -337,6 +339,12 @@ def _problems(cmk: Resource) -> list[tuple[str, str]]:
     if not isinstance(vault, Resource):
         return [*found, ("openai-cmk-warning", f"{key.block.address}'s vault cannot be "
                                                "followed: its region is not checked")]
+    purge = _options(evaluate(vault.block.body.get("purge_protection_enabled"), vault.bound()))
+    if not all(p is True or p == "true" for p in purge):
+        purge_shown = "/".join("not set (false)" if p is None else str(p) for p in purge)
+        found.append(("openai-cmk", f"{vault.block.address} has purge_protection_enabled "
+                                    f"{purge_shown}: Azure takes a customer-managed "
+                                    "key only from a vault with soft delete and purge protection"))
     vault_region = _region(evaluate(vault.block.body.get("location"), vault.bound()))
     account_region = _region(evaluate(account.block.body.get("location"), account_scope))
     if vault_region != account_region:
