@@ -1,9 +1,15 @@
-"""Tune hybrid retrieval on SciFact *train* (never test): BM25 title weight, keyword
-postings budget, fusion pool depth and vector weight. Prints one line per setting;
-the chosen values go into retrieval/fusion.py and retrieval/sqlite_index.py.
+"""Tune hybrid retrieval on a BEIR collection's *train* split (never test): vector weight,
+fusion pool, BM25 title weight, keyword postings budget, and the document, outline, heading and
+clause weights. Prints one line per setting; the chosen values go into retrieval/fusion.py and
+retrieval/sqlite_index.py (docs/benchmarks.md, "Retrieval quality", has the grid and results).
 
     .venv/bin/python bench/tune_retrieval.py ../shared/datasets/scifact \\
-        --title 1 2 3 --budget 0 20000 --pool 100 300 --weight 0.3 0.4
+        --weight 0.2 0.3 0.4 --document 0 0.3 0.5 --clause 0.3 1
+
+Each query's keyword and vector candidates are fetched once per index setting and kept in
+memory, so a grid over the fusion weights costs little more than one run.
+
+The test split is refused: choosing parameters on it would make the test figures optimistic.
 """
 
 from __future__ import annotations
@@ -11,41 +17,91 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from chatref.app import build_services
-from chatref.ingest.pipeline import ingest_texts
-from chatref.retrieval.evaluation import evaluate, load_beir
-from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import SqliteIndex
-from chatref.settings import Settings
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from chatref.app import build_services  # noqa: E402
+from chatref.ingest.pipeline import ingest_texts  # noqa: E402
+from chatref.retrieval.evaluation import evaluate, load_beir  # noqa: E402
+from chatref.retrieval.retriever import Retriever  # noqa: E402
+from chatref.retrieval.sqlite_index import SqliteIndex  # noqa: E402
+from chatref.retrieval.types import Passage, PassageIndex, Vectors  # noqa: E402
+from chatref.settings import Settings  # noqa: E402
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
+class CachedIndex:
+    """A ``PassageIndex`` that answers each distinct search once (the grid repeats them)."""
+
+    def __init__(self, index: PassageIndex) -> None:
+        self._index = index
+        self._keyword: dict[tuple[str, int], list[Passage]] = {}
+        self._vector: dict[tuple[bytes, int], list[Passage]] = {}
+
+    async def keyword_search(self, query: str, limit: int) -> list[Passage]:
+        key = (query, limit)
+        if key not in self._keyword:
+            self._keyword[key] = await self._index.keyword_search(query, limit)
+        return self._keyword[key]
+
+    async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
+        key = (vector.tobytes(), limit)
+        if key not in self._vector:
+            self._vector[key] = await self._index.vector_search(vector, limit)
+        return self._vector[key]
+
+    async def count_chunks(self) -> int:
+        return await self._index.count_chunks()
+
+
+def refuse_test_split(split: str) -> None:
+    if split == "test":
+        raise SystemExit("tune on the train split: choosing parameters on test makes its "
+                         "figures optimistic (run `chatref eval retrieval` for test)")
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--split", default="train")
-    parser.add_argument("--title", type=float, nargs="+", default=[1.0, 2.0])
-    parser.add_argument("--budget", dest="df", type=int, nargs="+", default=[0, 20000])
-    parser.add_argument("--pool", type=int, nargs="+", default=[100, 300])
-    parser.add_argument("--weight", type=float, nargs="+", default=[0.3, 0.4])
-    args = parser.parse_args()
+    parser.add_argument("--title", type=float, nargs="+", default=[2.0])
+    parser.add_argument("--budget", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--pool", type=int, nargs="+", default=[100])
+    parser.add_argument("--weight", type=float, nargs="+", default=[0.3])
+    parser.add_argument("--document", type=float, nargs="+", default=[0.0, 0.5])
+    parser.add_argument("--outline", type=float, nargs="+", default=[0.2])
+    parser.add_argument("--heading", type=float, nargs="+", default=[0.3])
+    parser.add_argument("--clause", type=float, nargs="+", default=[0.3, 1.0])
+    parser.add_argument("--per-document", type=int, nargs="+", default=[2])
+    args = parser.parse_args(argv)
+    refuse_test_split(args.split)
     dataset = load_beir(args.dataset, split=args.split)
     settings = Settings()
     index_path = settings.chatref_data_dir / "eval" / f"{dataset.name}.sqlite"
     services = build_services(settings, index_path=index_path)
     await ingest_texts(dataset.corpus(), services.index, services.embedder)
     embedder = services.embedder
-    print(f"split={args.split}\ntitle_w budget pool w     nDCG@10 R@100")
-    for title, df, pool, weight in itertools.product(args.title, args.df, args.pool, args.weight):
+    print(f"{dataset.name} split={args.split} ({len(dataset.queries)} queries)\n"
+          "title budget pool weight document outline heading clause cap  nDCG@10 R@100")
+    for title, budget in itertools.product(args.title, args.budget):
         index = SqliteIndex.open(index_path, embedder_name=embedder.name,
-                                 dimension=embedder.dimension, keyword_postings_budget=int(df),
-                                 bm25_weights=(title, 1.0, 1.0))
-        retriever = Retriever(index, embedder, candidates=pool, vector_weight=weight)
-        result = await evaluate(retriever, dataset, mode="hybrid", depth=pool // 3)
+                                 dimension=embedder.dimension, keyword_postings_budget=budget,
+                                 bm25_weights=(title, title, 1.0))
+        cached = CachedIndex(index)
+        for pool, weight, document, outline, heading, clause, cap in itertools.product(
+                args.pool, args.weight, args.document, args.outline, args.heading, args.clause,
+                args.per_document):
+            retriever = Retriever(cached, embedder, candidates=pool, vector_weight=weight,
+                                  document_weight=document, outline_weight=outline,
+                                  heading_weight=heading, clause_weight=clause,
+                                  per_document=cap)
+            result = await evaluate(retriever, dataset, mode="hybrid")
+            print(f"{title:5} {budget:6} {pool:4} {weight:6} {document:8} {outline:7} "
+                  f"{heading:7} {clause:6} {cap:3}  {result.ndcg_at_10:.4f}  "
+                  f"{result.recall_at_100:.4f}", flush=True)
         index.close()
-        print(f"{title:7} {df:5} {pool:4} {weight:4} {result.ndcg_at_10:.4f}  "
-              f"{result.recall_at_100:.4f}", flush=True)
     await services.aclose()
 
 

@@ -6,11 +6,17 @@ import pytest
 
 from chatref.errors import InputError
 from chatref.ingest.pipeline import ingest_paths
-from chatref.retrieval.diversity import without_near_duplicates
+from chatref.retrieval.diversity import diversify, without_near_duplicates
 from chatref.retrieval.embedder import WordLlamaEmbedder
-from chatref.retrieval.fusion import boost_headings, reciprocal_rank_fusion, weighted_fusion
+from chatref.retrieval.fusion import (
+    boost_documents,
+    boost_headings,
+    reciprocal_rank_fusion,
+    weighted_fusion,
+)
 from chatref.retrieval.retriever import Retriever
 from chatref.retrieval.sqlite_index import SqliteIndex
+from chatref.retrieval.text import main_clause
 from chatref.retrieval.types import Passage
 from tests.ingest import documents
 
@@ -59,7 +65,7 @@ async def test_each_mode_finds_the_document(retriever: Retriever, mode: str) -> 
 
 async def test_hybrid_passages_carry_both_component_scores(retriever: Retriever) -> None:
     hits = await retriever.search("recovery point objective", top_k=2)
-    assert set(hits[0].scores) == {"keyword", "vector", "heading"}
+    assert set(hits[0].scores) == {"keyword", "vector", "heading", "document", "outline"}
     assert hits[0].page == 2
 
 
@@ -107,3 +113,74 @@ async def test_a_question_saying_fail_over_finds_a_document_saying_failover(
     assert {"dr-france.md", "dr-sweden.md", "dr-norway.md"} <= found  # "fail" alone finds none
     assert "failover" in index._query_terms("fail over")
     assert "failgrade" not in index._query_terms("fail grade")  # one chunk: a glitch
+
+
+def sectioned(chunk_id: str, doc: str, section: str | None, score: float) -> Passage:
+    return Passage(chunk_id, doc, f"{doc}.md", doc, None, section, f"text of {chunk_id}", score)
+
+
+def test_a_document_answering_in_several_sections_outranks_one_lucky_passage() -> None:
+    ranked = [sectioned("lucky", "readme", "chatref > Sample run", 0.80),
+              *(sectioned(f"r{i}", "resilience", f"Resilience > Part {i}", 0.70)
+                for i in range(3))]
+    boosted = boost_documents("x", ranked, document_weight=0.5, outline_weight=0.0)
+    assert boosted[0].chunk_id == "r0"
+    assert boosted[0].scores["document"] == pytest.approx(0.70)
+    assert boost_documents("x", ranked, document_weight=0.0, outline_weight=0.0) == ranked
+
+
+def test_chunks_without_sections_count_as_one_place_so_their_order_holds() -> None:
+    ranked = [sectioned("a0", "a", None, 0.9), sectioned("b0", "b", None, 0.8),
+              sectioned("b1", "b", None, 0.79), sectioned("b2", "b", None, 0.78)]
+    boosted = boost_documents("x", ranked, document_weight=0.5, outline_weight=0.0)
+    assert [p.chunk_id for p in boosted] == ["a0", "b0", "b1", "b2"]
+
+
+def test_a_document_whose_headings_name_the_question_is_lifted_as_a_whole() -> None:
+    ranked = [sectioned("other", "runbook", "Runbook: latency > Check", 0.5),
+              sectioned("body", "guide", "Model resilience: failover > Limits", 0.45)]
+    boosted = boost_documents("How do I fail over?", ranked, document_weight=0.0,
+                              outline_weight=0.2)
+    assert boosted[0].chunk_id == "body" and boosted[0].scores["outline"] == 1.0
+
+
+def test_no_more_than_two_passages_of_one_document_lead_and_the_rest_follow() -> None:
+    ranked = [sectioned(f"a{i}", "a", f"A > {i}", 1.0 - i / 10) for i in range(4)]
+    ranked.append(sectioned("b0", "b", "B", 0.1))
+    assert [p.chunk_id for p in diversify(ranked, 3)] == ["a0", "a1", "b0"]
+    assert [p.chunk_id for p in diversify(ranked, 5)] == ["a0", "a1", "b0", "a2", "a3"]
+    assert [p.chunk_id for p in diversify(ranked, 3, per_document=0)] == ["a0", "a1", "a2"]
+
+
+@pytest.mark.parametrize(("question", "main"), [
+    ("How do I fail over to the second region if the primary is throttled?",
+     "How do I fail over to the second region"),
+    ("When the index is stale, how do I rebuild the index?", "how do I rebuild the index"),
+    ("What happens to a chat when every model endpoint is down?", "What happens to a chat"),
+    ("Which file formats can be ingested?", None),
+    ("What if it fails?", None),  # nothing left to search without the condition
+])
+def test_the_main_clause_leaves_the_condition_out(question: str, main: str | None) -> None:
+    assert main_clause(question) == main
+
+
+async def test_a_conditional_question_searches_its_main_clause_too(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "restore.md").write_text(
+        "# Restore\n\nRestore a backup: restore the backup with the restore command.\n")
+    for n in range(4):  # "restore" and "backup" are common words here
+        (tmp_path / "docs" / f"notes{n}.md").write_text(
+            f"# Notes {n}\n\nA backup is kept; a restore is rare.\n")
+    (tmp_path / "docs" / "throttle.md").write_text(  # the condition's rare words, often
+        "# Throttling\n\nThe vault is throttled. Throttled vault requests wait; a throttled"
+        " vault backs off.\n")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    question = "How do I restore a backup if the vault is throttled?"
+    plain = await Retriever(index, embedder, clause_weight=1.0, document_weight=0.0,
+                            outline_weight=0.0).search(question, top_k=1)
+    clause = await Retriever(index, embedder, document_weight=0.0,
+                             outline_weight=0.0).search(question, top_k=1)
+    assert plain[0].source.endswith("throttle.md")
+    assert clause[0].source.endswith("restore.md")

@@ -1,8 +1,10 @@
-"""Passages given to the model should not say the same thing twice.
+"""Passages given to the model should not say the same thing twice, nor all come from one file.
 
 README.md and docs/policy.md share whole blocks; two chunks of one document overlap by design
 (200 characters). A near-duplicate of a better-ranked passage adds nothing for the model or the
-reader and pushes a different, useful passage out of the top k, so it is dropped.
+reader and pushes a different, useful passage out of the top k, so it is dropped. And when one
+document has many good passages (the document-level boost lifts them together), its third and
+later ones wait behind the best passages of other documents (``PER_DOCUMENT``).
 
 >>> from chatref.retrieval.types import Passage
 >>> backups = "Backups run nightly and are kept for thirty days, then deleted by the retention job."
@@ -12,7 +14,7 @@ reader and pushes a different, useful passage out of the top k, so it is dropped
 ...     Passage("c", "d3", "docs/ops.md", "Operations", None, None,
 ...             "Keys are rotated monthly by the platform team, with a runbook per service."),
 ... ]
->>> [p.chunk_id for p in without_near_duplicates(ranked, 5)]
+>>> [p.chunk_id for p in diversify(ranked, 5)]
 ['a', 'c']
 """
 
@@ -25,6 +27,12 @@ from chatref.retrieval.types import Passage
 
 # Share of the smaller passage's word shingles found in the other: above it, a duplicate.
 NEAR_DUPLICATE = 0.8
+# Passages of one document among the first ones before other documents get a turn; chosen on
+# the bundled docs' tune questions (docs/benchmarks.md, "Retrieval quality"). 0: no cap.
+PER_DOCUMENT = 2
+# Only the first this many passages are checked: the model sees top_k (5 by default) of them,
+# and evaluation, which asks for 300 per query, only needs them in order.
+DIVERSE_WINDOW = 20
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -35,17 +43,56 @@ def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
+class _Seen:
+    """The shingles of the passages kept so far, as an inverted index: a passage that shares
+    nothing with them costs one look-up per shingle, not one set intersection per passage."""
+
+    def __init__(self) -> None:
+        self._holders: dict[tuple[str, ...], list[int]] = {}
+        self._sizes: list[int] = []
+
+    def duplicates(self, own: set[tuple[str, ...]]) -> bool:
+        shared: dict[int, int] = {}
+        for shingle in own:
+            for holder in self._holders.get(shingle, ()):
+                shared[holder] = shared.get(holder, 0) + 1
+        return any(count / min(len(own), self._sizes[holder]) >= NEAR_DUPLICATE
+                   for holder, count in shared.items())
+
+    def add(self, own: set[tuple[str, ...]]) -> None:
+        for shingle in own:
+            self._holders.setdefault(shingle, []).append(len(self._sizes))
+        self._sizes.append(len(own))
+
+
 def without_near_duplicates(ranked: Sequence[Passage], top_k: int) -> list[Passage]:
     """The first ``top_k`` passages of ``ranked`` that are not near-duplicates of an earlier one."""
+    return diversify(ranked, top_k, per_document=0, window=top_k)
+
+
+def diversify(ranked: Sequence[Passage], top_k: int, *, per_document: int = PER_DOCUMENT,
+              window: int = DIVERSE_WINDOW) -> list[Passage]:
+    """The first ``top_k`` passages, best first, where the first ``min(top_k, window)`` have no
+    near-duplicate of a better one and at most ``per_document`` of one document (0: no cap).
+    A document's passages beyond the cap are deferred, not dropped: they follow the others.
+    """
+    head = min(top_k, window)
     kept: list[Passage] = []
-    kept_shingles: list[set[tuple[str, ...]]] = []
-    for passage in ranked:
-        if len(kept) == top_k:
+    deferred: list[Passage] = []
+    counts: dict[str, int] = {}
+    seen = _Seen()
+    position = len(ranked)
+    for i, passage in enumerate(ranked):
+        if len(kept) == head:
+            position = i
             break
         own = shingles(passage.text)
-        if any(own and other and len(own & other) / min(len(own), len(other)) >= NEAR_DUPLICATE
-               for other in kept_shingles):
+        if seen.duplicates(own):
             continue
+        if per_document and counts.get(passage.doc_id, 0) >= per_document:
+            deferred.append(passage)
+            continue
+        seen.add(own)
+        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
         kept.append(passage)
-        kept_shingles.append(own)
-    return kept
+    return [*kept, *deferred, *ranked[position:]][:top_k]

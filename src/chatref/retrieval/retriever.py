@@ -6,14 +6,20 @@ import asyncio
 from typing import Literal
 
 from chatref.errors import InputError
-from chatref.retrieval.diversity import without_near_duplicates
+from chatref.retrieval.diversity import PER_DOCUMENT, diversify
 from chatref.retrieval.fusion import (
+    DEFAULT_CLAUSE_WEIGHT,
+    DEFAULT_DOCUMENT_WEIGHT,
     DEFAULT_HEADING_WEIGHT,
+    DEFAULT_OUTLINE_WEIGHT,
     DEFAULT_VECTOR_WEIGHT,
+    blend,
+    boost_documents,
     boost_headings,
     reciprocal_rank_fusion,
     weighted_fusion,
 )
+from chatref.retrieval.text import main_clause
 from chatref.retrieval.types import Embedder, HybridSearch, Passage, PassageIndex, SearchMode
 
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
@@ -40,6 +46,10 @@ class Retriever:
         candidates: int = 100,
         fusion: Literal["weighted", "rrf"] = "weighted",
         heading_weight: float = DEFAULT_HEADING_WEIGHT,
+        clause_weight: float = DEFAULT_CLAUSE_WEIGHT,
+        document_weight: float = DEFAULT_DOCUMENT_WEIGHT,
+        outline_weight: float = DEFAULT_OUTLINE_WEIGHT,
+        per_document: int = PER_DOCUMENT,
     ) -> None:
         self._index = index
         # An index whose service fuses keyword and vector itself gets one hybrid request.
@@ -50,6 +60,10 @@ class Retriever:
         # "rrf" is kept to reproduce the comparison in docs/benchmarks.md; "weighted" is better.
         self._fusion = fusion
         self._heading_weight = heading_weight
+        self._clause_weight = clause_weight
+        self._document_weight = document_weight
+        self._outline_weight = outline_weight
+        self._per_document = per_document
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
@@ -60,10 +74,11 @@ class Retriever:
             raise InputError(f"top_k must be at least 1, not {top_k}")
         if not query.strip():
             return []
-        return without_near_duplicates(await self._ranked(query, top_k, mode), top_k)
+        return diversify(await self._ranked(query, top_k, mode), top_k,
+                         per_document=self._per_document)
 
     async def _ranked(self, query: str, top_k: int, mode: SearchMode) -> list[Passage]:
-        """More than ``top_k`` candidates, best first (near-duplicates are dropped after)."""
+        """More than ``top_k`` candidates, best first (``diversify`` picks from them)."""
         pool = max(self._candidates, top_k)
         if mode == "keyword":
             return await self._index.keyword_search(query, pool)
@@ -73,10 +88,22 @@ class Retriever:
         if self._service_hybrid is not None:
             return await self._service_hybrid.hybrid_search(query, query_vector, top_k)
         keyword, vector = await asyncio.gather(  # the two halves run in parallel
-            self._index.keyword_search(query, pool),
+            self._keyword(query, pool),
             self._index.vector_search(query_vector, pool),
         )
         if self._fusion == "rrf":
             return reciprocal_rank_fusion(keyword, vector)
         fused = weighted_fusion(keyword, vector, vector_weight=self._vector_weight)
-        return boost_headings(query, fused, weight=self._heading_weight)
+        fused = boost_headings(query, fused, weight=self._heading_weight)
+        return boost_documents(query, fused, document_weight=self._document_weight,
+                               outline_weight=self._outline_weight)
+
+    async def _keyword(self, query: str, pool: int) -> list[Passage]:
+        """The keyword half of a hybrid search; a question with a condition ("... if the primary
+        is throttled") is also searched without it, and the two rankings blended."""
+        main = main_clause(query) if self._clause_weight < 1 else None
+        if main is None:
+            return await self._index.keyword_search(query, pool)
+        whole, clause = await asyncio.gather(self._index.keyword_search(query, pool),
+                                             self._index.keyword_search(main, pool))
+        return blend(whole, clause, weight=self._clause_weight)

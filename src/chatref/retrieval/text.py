@@ -59,3 +59,39 @@ def fts_or_match(terms: list[str]) -> str | None:
     if not terms:
         return None
     return " OR ".join(f'"{term}"' for term in terms)
+
+
+# Conjunctions that open a condition or circumstance: "... if the primary is throttled",
+# "... when every endpoint is down". ("after"/"before"/"since" are left out: they are mostly
+# prepositions, "after a release".)
+_CONDITION = re.compile(r"\b(?:if|unless|when|whenever|while|because|although|though|once)\b",
+                        re.IGNORECASE)
+
+
+def main_clause(question: str) -> str | None:
+    """The part of a question that says what is wanted, without its condition, or None.
+
+    "How do I fail over to the second region if the primary is throttled?" asks how to fail over;
+    the condition names the circumstance, and its words ("primary", "throttled") pull in every
+    passage about throttling or a primary anything. The retriever searches the main clause
+    beside the whole question and blends the two keyword rankings (it never drops the
+    condition: in "What happens to a chat when every endpoint is down?" the condition is the
+    point). None when the question has no such clause, or the rest has fewer than two content
+    words.
+
+    >>> main_clause("How do I fail over to the second region if the primary is throttled?")
+    'How do I fail over to the second region'
+    >>> main_clause("If the primary is throttled, how do I fail over?") is None
+    True
+    """
+    found = _CONDITION.search(question)
+    if found is None:
+        return None
+    before, after = question[:found.start()].strip(" ,;"), question[found.end():]
+    if len(query_terms(before)) >= 2:
+        return before
+    if "," in after:  # "If X, how do I Y?"
+        rest = after.split(",", 1)[1].strip(" ?")
+        if len(query_terms(rest)) >= 2:
+            return rest
+    return None
