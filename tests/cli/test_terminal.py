@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -42,7 +43,7 @@ def test_a_machine_reads_one_json_object() -> None:
     document = json.loads(out.getvalue())
     assert document == {
         "answer": "Kept 35 days [1].", "finish_reason": "stop", "mode": "model", "model": "gpt",
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+        "usage": dataclasses.asdict(Usage(10, 5)),  # every field of the model's usage
         "citations": [{"number": 1, "chunk_id": "c1", "doc_id": "d1", "source": "docs/ops.md",
                        "title": "Operations", "page": None, "section": "Backups",
                        "text": "Kept 35 days."}],

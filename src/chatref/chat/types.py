@@ -2,6 +2,8 @@
 
 A turn streams ``TurnStarted``, then ``TextDelta``s, then ``CitationsReady``, then either
 ``TurnDone`` or ``TurnFailed`` (a model failure after some text: the partial answer is kept).
+``Citation`` is the store's type (store/types.py), re-exported here: the answer streamed and the
+answer stored cite with the same object.
 """
 
 from __future__ import annotations
