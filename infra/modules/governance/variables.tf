@@ -101,8 +101,8 @@ variable "naming_exempted_types" {
   type        = list(string)
   description = "Resource types exempt from the naming policy: named by Azure, required to be a GUID (workbooks), or named within a parent that follows the convention (slots)."
   default = [
-    "Microsoft.Network/networkInterfaces",               # a private endpoint's NIC
-    "Microsoft.Network/privateDnsZones",                 # privatelink.* zone names are fixed
+    "Microsoft.Network/networkInterfaces",                # a private endpoint's NIC
+    "Microsoft.Network/privateDnsZones",                  # privatelink.* zone names are fixed
     "Microsoft.AlertsManagement/smartDetectorAlertRules", # created by Application Insights
     "Microsoft.Insights/workbooks",                       # Azure requires a GUID as the name
     "Microsoft.Web/sites/slots",                          # named within the app ("staging"); host name <app>-<slot>
