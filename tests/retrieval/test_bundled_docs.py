@@ -36,9 +36,9 @@ async def bundled(tmp_path: Path) -> AsyncIterator[Retriever]:
 async def test_the_failing_over_question_finds_the_resilience_guide_near_the_top(
     bundled: Retriever,
 ) -> None:
-    """The issue asks for docs/resilience.md *first*; it was first with the docs of 11:00 UTC
-    2026-12-03 and second (0.004 behind the failover drill) after another helper rewrote both
-    documents: among the first two is what the signals hold reliably (docs/benchmarks.md)."""
+    """The issue asks for docs/resilience.md *first*; it was first with the docs of 11:00 and
+    12:10 UTC 2026-12-03 and second (0.004 behind the failover drill) with those of 12:05: among
+    the first two is what the signals hold reliably (docs/benchmarks.md)."""
     passages = await bundled.search(FAILOVER, top_k=5)
     assert any(hits(passages[i:], ["docs/resilience.md"])[0] for i in range(2)), \
         [p.source for p in passages]

@@ -159,6 +159,7 @@ def test_no_more_than_two_passages_of_one_document_lead_and_the_rest_follow() ->
     ("What happens to a chat when every model endpoint is down?", "What happens to a chat"),
     ("Which file formats can be ingested?", None),
     ("What if it fails?", None),  # nothing left to search without the condition
+    ("restore a backup if the vault is throttled", None),  # keywords, not a question
 ])
 def test_the_main_clause_leaves_the_condition_out(question: str, main: str | None) -> None:
     assert main_clause(question) == main

@@ -107,7 +107,7 @@ def blend(primary: Sequence[Passage], secondary: Sequence[Passage], *,
 # (text.main_clause), chosen on the bundled docs' "tune" questions over two snapshots of the docs
 # (before and after another helper rewrote resilience.md and the failover drill, 2026-12-03):
 # mean hit@1 0.875 against 0.844 without them; no effect on BEIR for the document signals
-# (no sections), -0.001 on SciFact train for the blend (docs/benchmarks.md, "Retrieval quality").
+# (no sections), nor for the blend, which only questions get (docs/benchmarks.md).
 DEFAULT_DOCUMENT_WEIGHT = 0.5
 DEFAULT_OUTLINE_WEIGHT = 0.2
 # Weight of the whole question's keyword ranking against its main clause's; 1: no blend.
