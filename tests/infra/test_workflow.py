@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -59,6 +60,22 @@ def test_applies_are_per_environment_from_main_prod_behind_approval(
     assert dev["environment"] == "dev"
     assert prod["environment"] == "production"  # required reviewers = the approval gate
     assert prod["needs"] == "apply-dev"
+
+
+VNET_RUNNER = ["self-hosted", "linux", "chatref-vnet"]
+
+
+def test_prod_is_planned_and_applied_from_the_runner_inside_the_network(
+    workflow: dict[Any, Any],
+) -> None:
+    """prod's vault, storage and registry are private: a GitHub-hosted runner cannot refresh or
+    write their data planes, so prod's plan and apply run on the build-agent subnet's runner."""
+    assert workflow["jobs"]["apply-prod"]["runs-on"] == VNET_RUNNER
+    plan = workflow["jobs"]["plan"]
+    assert plan["runs-on"] == "${{ fromJSON(matrix.runner) }}"
+    rows = plan["strategy"]["matrix"]["include"]
+    runners = {row["env"]: json.loads(row["runner"]) for row in rows}
+    assert runners == {"dev": ["ubuntu-latest"], "prod": VNET_RUNNER}
 
 
 def test_oidc_and_no_secrets(workflow: dict[Any, Any]) -> None:
