@@ -280,6 +280,8 @@ async def ingest_paths(
                 report.outcomes.append(parsed)
             else:
                 await batch.add(*parsed)
+                if not pool.ready():  # embed now rather than wait idle for the parser (PDF)
+                    await batch.flush(wait=False)
         await batch.flush()
     if prune:
         report.outcomes.extend(

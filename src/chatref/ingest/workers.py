@@ -172,6 +172,7 @@ class ParsePool(Generic[T]):
         self._workers: list[_Worker] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._results: queue.Queue[object] = queue.Queue()
 
     def __enter__(self) -> ParsePool[T]:
         return self
@@ -197,6 +198,7 @@ class ParsePool(Generic[T]):
         item's result unchanged (an "unchanged" or "unreadable" outcome, say).
         """
         results: queue.Queue[object] = queue.Queue()
+        self._results = results
         self._thread = threading.Thread(
             target=self._dispatch, args=(iter(items), prepare, results), daemon=True,
             name="chatref-parse-dispatch",
@@ -209,6 +211,10 @@ class ParsePool(Generic[T]):
             if isinstance(got, BaseException):
                 raise got
             yield got  # type: ignore[misc]
+
+    def ready(self) -> int:
+        """How many results ``run`` can yield now without waiting."""
+        return self._results.qsize()
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._args)
