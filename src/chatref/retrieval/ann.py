@@ -98,10 +98,10 @@ class VectorAnn:
         """The ``limit`` nearest chunk ids and their cosine scores, best first."""
         if not len(self._index) or limit <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        vector = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         if len(self._index) < self._exact_below:
-            return self._exact_search(np.asarray(query, dtype=np.float32), limit)
-        matches = self._index.search(np.ascontiguousarray(query, dtype=np.float32), limit,
-                                     threads=1)
+            return self._exact_search(vector, limit)
+        matches = self._index.search(vector, limit, threads=1)
         ids = np.asarray(matches.keys, dtype=np.int64)
         scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)  # "ip" distance: 1 - dot
         return ids, scores
