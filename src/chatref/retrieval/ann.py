@@ -37,8 +37,10 @@ from chatref.retrieval.types import Vectors
 CONNECTIVITY = 16
 EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
-# Below this many vectors a search is an exact float32 scan of a matrix kept beside the graph
-# (9 ms at 100k, 100 MB): on SciFact copied 11 times (100k chunks, eleven near-identical vectors
+# Below this many vectors a search is an exact scan of a float32 matrix of the graph's float16
+# vectors, kept beside the graph (9 ms at 100k, 100 MB). The graph is still built (and saved by
+# an ingest) below it, though no search walks it there: a known cost of this first version.
+# Why: on SciFact copied 11 times (100k chunks, eleven near-identical vectors
 # per abstract) the graph's recall@10 against an exact scan was 0.84 (tie-aware) whatever its
 # search depth, below the 0.98 goal (docs/benchmarks.md). usearch's own ``exact=True`` did not
 # scan a graph loaded from a file, so the scan is numpy's.
@@ -109,7 +111,7 @@ class VectorAnn:
     def _exact_search(self, query: Vectors, limit: int) -> tuple[Ids, npt.NDArray[np.float32]]:
         if self._exact is None:
             keys = np.asarray(self._index.keys, dtype=np.int64)
-            rows = self._index.get(keys.astype(np.uint64))
+            rows = self._index.get(keys.astype(np.uint64))  # a tuple of float16 rows
             matrix = np.zeros((len(keys), self.dimension), dtype=np.float32)
             for i, row in enumerate(rows if isinstance(rows, tuple) else [rows]):
                 if row is not None:
