@@ -54,7 +54,8 @@ class FakeRegion:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.openai_server", "--port", "0",
-             "--answer", ANSWER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             "--answer", ANSWER, "--model-family", "reasoning"],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         self.url = line.split(" on ")[1].split(" ")[0]
@@ -145,7 +146,8 @@ async def one_chat(router: Any) -> Chat:
 
 def config(name: str, url: str, priority: int) -> EndpointConfig:
     return EndpointConfig.model_validate({
-        "name": name, "endpoint": url, "deployment": "gpt-4o", "priority": priority,
+        "name": name, "endpoint": url, "deployment": "chat", "model_family": "reasoning",
+        "priority": priority,
         "api_key": "bench", "timeout_s": 1.0, "first_token_timeout_s": FIRST_TOKEN_TIMEOUT_S})
 
 

@@ -175,14 +175,18 @@ def local_target(docs: list[Path], log_path: Path) -> Iterator[str]:
     from tests.fakes.openai_server import FakeOpenAIServer
 
     with tempfile.TemporaryDirectory(prefix="chatref-loadtest-") as data_dir, \
-            FakeOpenAIServer(answer=ANSWER, tokens_per_s=TOKENS_PER_S) as primary, \
-            FakeOpenAIServer(answer=ANSWER, tokens_per_s=TOKENS_PER_S) as secondary:
+            FakeOpenAIServer(answer=ANSWER, tokens_per_s=TOKENS_PER_S,
+                             model_family="reasoning") as primary, \
+            FakeOpenAIServer(answer=ANSWER, tokens_per_s=TOKENS_PER_S,
+                             model_family="reasoning") as secondary:
         for region in (primary, secondary):
             region.set_default(first_token_delay_s=FIRST_TOKEN_DELAY_S)
         endpoints = [
-            {"name": "primary", "endpoint": primary.url, "deployment": "gpt-4o",
+            {"name": "primary", "endpoint": primary.url, "deployment": "chat",
+             "model_family": "reasoning",
              "api_key": "loadtest-fake-key", "priority": 1},
-            {"name": "secondary", "endpoint": secondary.url, "deployment": "gpt-4o",
+            {"name": "secondary", "endpoint": secondary.url, "deployment": "chat",
+             "model_family": "reasoning",
              "api_key": "loadtest-fake-key", "priority": 2},
         ]
         env = {key: value for key, value in os.environ.items()
