@@ -93,6 +93,49 @@ async def test_a_long_answer_is_split_within_the_services_limits(
         [], [te.HEALTH_PARTITION])
 
 
+@pytest.mark.parametrize("finisher", ["retention sweep", "the user's next deletion"])
+async def test_a_deletion_cut_short_is_finished_later(
+    azurite: Azurite, table_store: TableConversationStore, finisher: str  # noqa: F811
+) -> None:
+    long_answer = NewAnswer("x" * 40_000, "complete")  # past the inline parts: overflow rows
+    for conversation in ("gone", "kept", "next"):
+        await table_store.append_turn("alice", conversation, question="q",
+                                      question_id=f"q-{conversation}", answer=long_answer,
+                                      new_title=conversation)
+    # What a process killed right after the deletion's first transaction leaves behind: the
+    # conversation and its list line gone, its d_ row written, every message still there.
+    service = TableServiceClient.from_connection_string(azurite.connection_string)
+    table = service.get_table_client(table_store.backend["table"])
+    entity = table.get_entity("alice", te.conversation_key("gone"))
+    table.submit_transaction([
+        ("delete", {"PartitionKey": "alice", "RowKey": entity["RowKey"]}),
+        ("delete", {"PartitionKey": "alice", "RowKey": entity["ListKey"]}),
+        ("upsert", {"PartitionKey": "alice", "RowKey": te.deletion_key("gone"),
+                    "ConversationId": "gone"}),
+    ])
+    [gone_question, gone_answer] = [
+        r for r in _rows(azurite, table_store)
+        if str(r["RowKey"]).startswith(te.message_prefix("gone"))]
+    orphans = {str(gone_question["RowKey"]), te.index_key(str(gone_answer["MessageId"])),
+               te.part_key(str(gone_answer["MessageId"]), 0)}
+    assert orphans <= {str(r["RowKey"]) for r in _rows(azurite, table_store)}
+
+    if finisher == "retention sweep":
+        assert await table_store.delete_conversations_older_than(0.0) == 0  # nothing is old
+        survivors = ["next", "kept"]
+    else:
+        await table_store.delete_conversation("alice", "next")
+        survivors = ["kept"]
+    left = {str(r["RowKey"]) for r in _rows(azurite, table_store)
+            if r["PartitionKey"] == "alice"}
+    assert not any("gone" in key or key in orphans for key in left), left
+    assert not any(key.startswith(te.DELETION_PREFIX) for key in left)
+    listed = (await table_store.list_conversations("alice")).conversations
+    assert [c.id for c in listed] == survivors
+    assert [m.content for m in await table_store.get_messages("alice", "kept")] == [
+        "q", "x" * 40_000]
+
+
 async def test_a_message_past_the_commit_point_is_invisible(
     azurite: Azurite, table_store: TableConversationStore  # noqa: F811
 ) -> None:

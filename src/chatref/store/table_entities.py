@@ -10,7 +10,13 @@ one partition query and a turn is one entity-group transaction. Row kinds, by Ro
 ``p_{message}_{n:04d}``      overflow body parts of a message too large for one entity
 ``i_{message}``              message id -> conversation and seq (feedback finds its message)
 ``q_{yyyy-mm-dd}``           tokens the user spent that UTC day (the shared daily budget)
+``d_{conversation}``         a deleted conversation whose messages are still being removed
 ===========================  =================================================================
+
+Deleting a conversation is one transaction that removes its ``c_`` and ``l_`` rows (it vanishes
+at once) and writes its ``d_`` row; its messages go in later transactions of at most 100 rows,
+and the ``d_`` row last. A process killed between them leaves the ``d_`` row, and the retention
+sweep finishes that deletion: no message outlives its conversation for longer than one sweep.
 
 A message is visible once ``seq <= MessageCount`` of its conversation: the conversation entity is
 updated (with its ETag) in the same transaction that writes the messages, so a reader sees a whole
@@ -122,7 +128,12 @@ def budget_key(day: str) -> str:
     return f"q_{day}"
 
 
+def deletion_key(conversation_id: str) -> str:
+    return f"d_{conversation_id}"
+
+
 LIST_PREFIX = "l_"
+DELETION_PREFIX = "d_"
 
 
 def prefix_filter(prefix: str) -> tuple[str, dict[str, Any]]:

@@ -409,14 +409,18 @@ class TableConversationStore:
 
     async def delete_conversation(self, user_id: str, conversation_id: str) -> None:
         """Remove the conversation and its list line in one transaction (it vanishes at once),
-        then its messages, their index entities and overflow parts."""
+        then its messages, their index entities and overflow parts; and finish any deletion of
+        this user's that a killed process left."""
         await self._conversation_entity(user_id, conversation_id)  # not found: NotFoundError
         if not await self._delete_in(te.user_key(user_id), conversation_id):
             raise NotFoundError(f"conversation {conversation_id!r} does not exist")
+        await self._finish_deletions(te.user_key(user_id))
 
     async def delete_conversations_older_than(self, cutoff: float) -> int:
         """One query over every partition's list rows (their keys sort by last activity, so
-        "older than" is a RowKey range), then each conversation deleted as above."""
+        "older than" is a RowKey range), then each conversation deleted as above; first, the
+        deletions a killed process left unfinished (their ``d_`` rows) are completed."""
+        await self._finish_deletions()
         with _sdk_errors(self._table, "find conversations to expire"):
             expired = [
                 (str(row["PartitionKey"]), str(row["ConversationId"]))
@@ -433,6 +437,21 @@ class TableConversationStore:
             deleted += await self._delete_in(partition, conversation_id, older_than=cutoff)
         await self._expire_budgets(cutoff)
         return deleted
+
+    async def _finish_deletions(self, partition: str | None = None) -> None:
+        """Complete the deletions a killed process left (their ``d_`` rows): of one partition,
+        or of every partition."""
+        query, params = te.prefix_filter(te.DELETION_PREFIX)  # one partition's rows
+        if partition is None:
+            query = "RowKey ge @low and RowKey lt @high"  # every partition's
+        else:
+            params["pk"] = partition
+        with _sdk_errors(self._table, "find unfinished deletions"):
+            pending = [(str(row["PartitionKey"]), str(row["ConversationId"]))
+                       async for row in self._client.query_entities(
+                           query, parameters=params, select=["PartitionKey", "ConversationId"])]
+        for partition, conversation_id in pending:
+            await self._purge_messages(partition, conversation_id)
 
     async def _expire_budgets(self, cutoff: float) -> None:
         """The daily token budget rows of days wholly before ``cutoff`` go too (usage data)."""
@@ -465,6 +484,9 @@ class TableConversationStore:
                     ("delete", {"PartitionKey": partition, "RowKey": entity["RowKey"]},
                      {"etag": entity["__etag"], "match_condition": MatchConditions.IfNotModified}),
                     ("delete", {"PartitionKey": partition, "RowKey": str(entity["ListKey"])}),
+                    ("upsert", {"PartitionKey": partition,
+                                "RowKey": te.deletion_key(conversation_id),
+                                "ConversationId": conversation_id, "DeletedAt": time.time()}),
                 ], f"delete conversation {conversation_id}")
                 break
             except _Stale:
@@ -474,6 +496,12 @@ class TableConversationStore:
         else:
             raise StoreError(f"conversation table {self._table!r}: conversation "
                              f"{conversation_id} changed {CONFLICT_RETRIES} times while deleting")
+        await self._purge_messages(partition, conversation_id)
+        return True
+
+    async def _purge_messages(self, partition: str, conversation_id: str) -> None:
+        """The messages of a deleted conversation, their index rows and overflow parts, in
+        transactions of at most 100 rows; then its ``d_`` row, which marked the work as owed."""
         rows = await self._rows(partition, te.message_prefix(conversation_id),
                                 f"read messages of {conversation_id}")
         keys: list[str] = []
@@ -488,7 +516,8 @@ class TableConversationStore:
                              for key in keys[start : start + 100]]
             with contextlib.suppress(_Missing):  # deleted meanwhile by a retry elsewhere
                 await self._submit(batch, f"delete messages of {conversation_id}")
-        return True
+        with contextlib.suppress(_Missing), _sdk_errors(self._table, "finish a deletion"):
+            await self._client.delete_entity(partition, te.deletion_key(conversation_id))
 
     async def set_feedback(
         self, user_id: str, message_id: str, rating: Rating, comment: str | None
