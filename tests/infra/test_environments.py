@@ -379,6 +379,17 @@ def test_prod_scheduled_sync_job(prod: dict[str, dict[str, Any]]) -> None:
              if not key.startswith("__")}
     assert roles["documents"] == '"Storage Blob Data Reader"'
     assert roles["search"] == '"Search Index Data Contributor"'
+    assert "Search Service Contributor" not in str(prod["sync_identity"])
+    # its first ingest creates the index, through a role that can change index definitions only
+    schema = prod["sync_identity"]["custom_role_assignments"]["search-schema"]
+    assert schema == {"scope": "${module.search.id}",
+                      "role_definition_id": "${module.search.index_schema_role_id}"}
+    assert prod["search"]["index_schema_role_enabled"] is True
+    search = load_module_dir(MODULES / "search")
+    role = search.resources[("azurerm_role_definition", "index_schema")].body
+    assert role["permissions"][0]["actions"] == [
+        '"Microsoft.Search/searchServices/read"', '"Microsoft.Search/searchServices/indexes/read"',
+        '"Microsoft.Search/searchServices/indexes/write"']
     module = load_module_dir(MODULES / "sync_job")
     env = module.resources[("azurerm_container_app_environment", "this")].body
     assert env["internal_load_balancer_enabled"] is True

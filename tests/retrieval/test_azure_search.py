@@ -209,6 +209,26 @@ async def test_a_wrong_key_is_reported_without_the_key(fake_search: FakeSearchSe
         await index.aclose()
 
 
+@pytest.mark.parametrize(("operation", "role"), [
+    ("put_index", "chatref index schema"), ("index", "Search Index Data Contributor"),
+    ("search", "Search Index Data Reader")])
+async def test_a_forbidden_operation_names_the_role_it_needs(
+    fake_search: FakeSearchServer, index: AzureSearchIndex, operation: str, role: str,
+) -> None:
+    if operation != "put_index":
+        await index.ensure_schema()
+    fake_search.enqueue(Fault(status=403, operation=operation))
+    with pytest.raises(IndexError_, match="HTTP 403") as caught:
+        if operation == "put_index":
+            await index.ensure_schema()
+        elif operation == "index":
+            await write(index, "a.md", ["text"])
+            await index.finish_ingest(1)  # uploads are sent in batches, the last one here
+        else:
+            await index.keyword_search("anything", 5)
+    assert role in caught.value.message
+
+
 async def test_user_text_is_never_query_syntax(index: AzureSearchIndex) -> None:
     await write(index, "/a", ["the quick brown fox jumps"])
     for query in ['"unbalanced', "fox*", "-fox", "fox AND (", "title:fox", "fox~2 ^3"]:

@@ -273,6 +273,8 @@ module "search" {
   semantic_search_sku           = "standard"
   local_authentication_enabled  = false
   public_network_access_enabled = false
+  # The sync job's first ingest creates the index: sync_identity's search-schema assignment.
+  index_schema_role_enabled = true
 }
 
 # ------------------------------------------------------------------ the web app
@@ -326,6 +328,10 @@ module "sync_identity" {
     registry     = { scope = module.container_registry.id, role = "AcrPull" }
     key-vault    = { scope = module.key_vault.id, role = "Key Vault Secrets User" }
     app-insights = { scope = module.monitoring.application_insights_id, role = "Monitoring Metrics Publisher" }
+  }
+  # Its first ingest creates the index: index definitions only (search module, custom role).
+  custom_role_assignments = {
+    search-schema = { scope = module.search.id, role_definition_id = module.search.index_schema_role_id }
   }
 }
 

@@ -17,3 +17,14 @@ resource "azurerm_role_assignment" "this" {
   skip_service_principal_aad_check = true
   description                      = "chatref: ${var.name} ${each.key}"
 }
+
+resource "azurerm_role_assignment" "custom" {
+  for_each = var.custom_role_assignments
+
+  scope                            = each.value.scope
+  role_definition_id               = each.value.role_definition_id
+  principal_id                     = azurerm_user_assigned_identity.this.principal_id
+  principal_type                   = "ServicePrincipal"
+  skip_service_principal_aad_check = true
+  description                      = "chatref: ${var.name} ${each.key}"
+}

@@ -21,5 +21,5 @@ output "principal_id" {
 
 output "role_assignment_ids" {
   description = "Role assignment IDs by key."
-  value       = { for k, r in azurerm_role_assignment.this : k => r.id }
+  value       = merge({ for k, r in azurerm_role_assignment.this : k => r.id }, { for k, r in azurerm_role_assignment.custom : k => r.id })
 }

@@ -36,3 +36,12 @@ variable "role_assignments" {
     error_message = "role_assignments may not grant Owner, Contributor or User Access Administrator."
   }
 }
+
+variable "custom_role_assignments" {
+  type = map(object({
+    scope              = string
+    role_definition_id = string
+  }))
+  description = "Role assignments of custom roles (their resource IDs, which may be known only at apply), by a static key, at the narrowest scope."
+  default     = {}
+}

@@ -84,3 +84,9 @@ variable "trusted_ip_ranges" {
   description = "Public IP ranges allowed when public access is on."
   default     = []
 }
+
+variable "index_schema_role_enabled" {
+  type        = bool
+  description = "Define the custom role `chatref index schema (<name>)` (output index_schema_role_id): read, create and update index definitions, nothing else. For the identity whose first ingest creates the index (the sync job); Search Service Contributor would also let it read admin keys and change network and authentication settings."
+  default     = false
+}

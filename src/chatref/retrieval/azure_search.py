@@ -150,6 +150,17 @@ def index_definition(name: str, *, embedder_name: str, dimension: int) -> Search
     )
 
 
+def _role_for(what: str) -> str:
+    """The role an identity needs for ``what`` (the operation named in ``_translated``)."""
+    if what == "creating the index":
+        return ("Terraform's `chatref index schema (<service>)` custom role (the search module's "
+                "index_schema_role_id; prod gives it to the sync job) or Search Service "
+                "Contributor")
+    if what == "writing documents":
+        return "Search Index Data Contributor"
+    return "Search Index Data Reader (the web app) or Search Index Data Contributor (ingestion)"
+
+
 @asynccontextmanager
 async def _translated(what: str, where: str) -> AsyncIterator[None]:
     """The one place SDK errors become chatref errors (``what`` failed on ``where``)."""
@@ -168,6 +179,9 @@ async def _translated(what: str, where: str) -> AsyncIterator[None]:
         if exc.status_code == 404:
             raise IndexError_(f"{what}: {where} does not exist; create it with "
                               "`chatref index create` (or run `chatref ingest`)") from exc
+        if exc.status_code == 403:
+            raise IndexError_(f"{what}: {where} answered HTTP 403 ({_reason(exc)}): the "
+                              f"credential lacks the role for this: {_role_for(what)}") from exc
         raise IndexError_(f"{what}: {where} answered HTTP {exc.status_code}: "
                           f"{_reason(exc)}") from exc
     except (ServiceRequestError, ServiceResponseError) as exc:
