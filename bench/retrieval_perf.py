@@ -1,7 +1,7 @@
 """Search latency at 10k and 100k chunks, ingest throughput (text and PDF), peak ingest memory.
 
     .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work \
-        [--search-only | --ingest-only]
+        [--search-only | --ingest-only] [--large-txt 10000 --large-pdf 1000]
 
 The corpus is SciFact's abstracts (9k chunks); bigger indexes repeat it under new document keys,
 with a copy number appended to every text, so posting lists and the vector matrix have the real
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from chatref.ingest.pipeline import TextDocument, ingest_paths, ingest_texts
 from chatref.retrieval.embedder import WordLlamaEmbedder
@@ -97,25 +98,34 @@ def ingest_memory(work: Path, shared: Path) -> dict[str, float]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
-                          kind: str) -> dict[str, float]:
-    """Chunks per second ingesting real files: Markdown-free text files, or PDFs."""
+def write_files(folder: Path, shared: Path, kind: str, count: int) -> None:
+    """``count`` files of SciFact abstracts (copies beyond its 5,183), .txt or three-page PDFs."""
     from fpdf import FPDF
 
-    folder = work / f"files-{kind}"
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        docs = corpus(shared, 1)[:1000] if kind == "txt" else corpus(shared, 1)[:300]
-        for n, doc in enumerate(docs):
-            if kind == "txt":
-                (folder / f"{n}.txt").write_text(f"{doc.title}\n\n{doc.text}\n", encoding="utf-8")
-            else:
-                pdf = FPDF()
-                pdf.set_font("helvetica", size=11)
-                for _ in range(3):
-                    pdf.add_page()
-                    pdf.multi_cell(0, 6, doc.text.encode("latin-1", "replace").decode("latin-1"))
-                (folder / f"{n}.pdf").write_bytes(bytes(pdf.output()))
+    if folder.exists():
+        return
+    partial = folder.with_name(folder.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    docs = corpus(shared, count // 5183 + 1)[:count]
+    for n, doc in enumerate(docs):
+        if kind == "txt":
+            (partial / f"{n}.txt").write_text(f"{doc.title}\n\n{doc.text}\n", encoding="utf-8")
+        else:
+            pdf = FPDF()
+            pdf.set_font("helvetica", size=11)
+            for _ in range(3):
+                pdf.add_page()
+                pdf.multi_cell(0, 6, doc.text.encode("latin-1", "replace").decode("latin-1"))
+            (partial / f"{n}.pdf").write_bytes(bytes(pdf.output()))
+    partial.rename(folder)
+
+
+async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
+                          kind: str, count: int) -> dict[str, Any]:
+    """Chunks per second ingesting ``count`` real files: Markdown-free text files, or PDFs."""
+    folder = work / f"files-{kind}" if count == DEFAULT_FILES[kind] else \
+        work / f"files-{kind}-{count}"
+    write_files(folder, shared, kind, count)
     index_path = work / f"files-{kind}.sqlite"
     index_path.unlink(missing_ok=True)
     index = SqliteIndex.open(index_path, embedder_name=embedder.name, dimension=256)
@@ -125,6 +135,17 @@ async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
             "elapsed_s": round(report.elapsed_s, 2),
             "chunks_per_s": round(report.chunks_written / report.elapsed_s, 1),
             "stages_s": {k: round(v, 2) for k, v in report.stages_s.items()}}
+
+
+DEFAULT_FILES = {"txt": 1000, "pdf": 300}
+
+
+def steady_state(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]:
+    """The marginal rate between a small and a large ingest (start-up cancels out), and the
+    start-up cost it implies for each ingest (the embedder is loaded before either)."""
+    rate = (large["chunks"] - small["chunks"]) / (large["elapsed_s"] - small["elapsed_s"])
+    return {"chunks_per_s": round(rate, 1),
+            "startup_s": round(small["elapsed_s"] - small["chunks"] / rate, 2)}
 
 
 async def main() -> None:
@@ -137,6 +158,11 @@ async def main() -> None:
                         help="Only the search latencies (indexes built by an earlier run).")
     parser.add_argument("--ingest-only", action="store_true",
                         help="Only the file ingestion throughput and its stages.")
+    parser.add_argument("--large-txt", type=int, default=0, metavar="FILES",
+                        help="Also ingest this many .txt files (e.g. 10000, ~18k chunks) for the "
+                        "steady-state rate and start-up cost.")
+    parser.add_argument("--large-pdf", type=int, default=0, metavar="FILES",
+                        help="The same with this many three-page PDFs (e.g. 1000).")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = WordLlamaEmbedder(args.out / "wl")
@@ -152,8 +178,17 @@ async def main() -> None:
         print(json.dumps(results, indent=1), flush=True)
     if args.search_only:
         return
-    results["ingest_txt"] = await file_throughput(args.out, args.shared, embedder, "txt")
-    results["ingest_pdf"] = await file_throughput(args.out, args.shared, embedder, "pdf")
+    loading = time.perf_counter()
+    embedder.embed_sync(["warm up"])  # not part of any ingest below: reported on its own
+    results["embedder_load_s"] = round(time.perf_counter() - loading, 2)
+    for kind, large in (("txt", args.large_txt), ("pdf", args.large_pdf)):
+        small = await file_throughput(args.out, args.shared, embedder, kind, DEFAULT_FILES[kind])
+        results[f"ingest_{kind}"] = small
+        if large:
+            results[f"ingest_{kind}_{large}"] = big = await file_throughput(
+                args.out, args.shared, embedder, kind, large)
+            results[f"ingest_{kind}_steady_state"] = steady_state(small, big)
+        print(json.dumps(results, indent=1), flush=True)
     results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     if args.ingest_only:
         print(json.dumps(results, indent=1))

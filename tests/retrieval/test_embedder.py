@@ -9,7 +9,9 @@ from chatref.retrieval.embedder import WordLlamaEmbedder
 
 def test_vectors_are_wordllamas_own(embedder: WordLlamaEmbedder) -> None:
     texts = ["hello world", "Key rotation for the managed identity (Entra ID) — how often?",
-             "naïve café façade " * 40, "x", "1234 5678", "a\nmulti-line\n\ntext"]
+             "naïve café façade " * 40, "x", "1234 5678", "a\nmulti-line\n\ntext",
+             "  leading  and  double  spaces", "trailing   ", " ", "tab\tand\u00a0nbsp",
+             "\n\nnewlines first", "emoji 😀 and 多语言 text"]  # the normalisation's edges
     texts += [f"chunk {n}: " + "the quick brown fox jumps over the lazy dog " * n
               for n in range(1, 80, 7)]  # lengths that WordLlama pads within one batch
     ours = embedder.embed_sync(texts)

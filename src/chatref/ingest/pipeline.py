@@ -19,20 +19,27 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from chatref.ingest.chunking import Chunk, chunk_blocks
 from chatref.ingest.discovery import SourceFile, discover
 from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
 from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
-from chatref.retrieval.types import ChunkRecord, DocumentRecord, DocumentWriter, Embedder
+from chatref.retrieval.types import (
+    ChunkRecord,
+    DocumentRecord,
+    DocumentWriter,
+    Embedder,
+    Vectors,
+)
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed", "skipped")
 Progress = Callable[[int, int, str], None]  # (done, total, current source)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,22 +103,28 @@ def _embedding_text(title: str, chunk: Chunk) -> str:
     return f"{title}\n{chunk.section or ''}\n{chunk.text}"
 
 
-# Chunks embedded in one call and written in one transaction: the tokenizer spreads a batch over
-# every core, and one commit per document made writing five times slower (docs/benchmarks.md).
+# Chunks embedded in one call (the tokenizer spreads a call over every core), and the least
+# written in one transaction: one commit per document made writing five times slower
+# (docs/benchmarks.md).
 EMBED_BATCH_CHUNKS = 512
+WRITE_BATCH_CHUNKS = 512
+# When no parsed file is waiting, the chunks at hand are embedded if there are at least this many
+# (the embedder then works while the parser does; fewer are not worth a call).
+EMBED_WHEN_IDLE_CHUNKS = 16
+
+Row = tuple[DocumentRecord, list[ChunkRecord], Vectors]
 
 
-async def _store_many(
-    index: DocumentWriter, embedder: Embedder, batch: Sequence[tuple[DocumentRecord, list[Chunk]]],
+async def _embed_many(
+    embedder: Embedder, batch: Sequence[tuple[DocumentRecord, list[Chunk]]],
     known: dict[str, str], report: IngestReport,
-) -> tuple[list[FileOutcome], Callable[[], Coroutine[Any, Any, None]]]:
-    """Embed the chunks of several documents in one call; returns their outcomes and the write,
-    to be awaited (the caller embeds the next batch while it runs)."""
+) -> tuple[list[Row], list[FileOutcome]]:
+    """Embed the chunks of several documents in one call: their rows to write, and outcomes."""
     started = time.perf_counter()
     texts = [_embedding_text(record.title, c) for record, chunks in batch for c in chunks]
     vectors = await embedder.embed(texts)
     report.add_time("embed", time.perf_counter() - started)
-    rows = []
+    rows: list[Row] = []
     outcomes = []
     offset = 0
     for record, chunks in batch:
@@ -123,57 +136,66 @@ async def _store_many(
         offset += len(chunks)
         status: Status = "updated" if record.path in known else "added"
         outcomes.append(FileOutcome(record.source, status, chunks=len(chunks)))
-
-    async def write() -> None:
-        writing = time.perf_counter()
-        await index.write_documents(rows)
-        report.add_time("write", time.perf_counter() - writing)
-
-    return outcomes, write
-
-
-async def _store(
-    index: DocumentWriter, embedder: Embedder, record: DocumentRecord, chunks: list[Chunk],
-    known: dict[str, str], report: IngestReport | None = None,
-) -> FileOutcome:
-    """Embed and write one document (sources.py; files and texts go in batches)."""
-    (outcome,), write = await _store_many(index, embedder, [(record, chunks)], known,
-                                          report or IngestReport())
-    await write()
-    return outcome
+    return rows, outcomes
 
 
 class _Batch:
-    """Parsed documents waiting to be embedded together; the previous batch's write runs while
-    the next one is embedded, and its outcomes are reported once it is written."""
+    """Parsed documents on their way to the index: embedded up to ``EMBED_BATCH_CHUNKS`` at a
+    time (or what is at hand when the parser keeps us waiting), then written in transactions of
+    at least ``WRITE_BATCH_CHUNKS``, one at a time, in a worker thread while the next chunks are
+    embedded. A document's outcome is reported once its transaction has committed."""
 
     def __init__(self, index: DocumentWriter, embedder: Embedder, known: dict[str, str],
                  report: IngestReport) -> None:
         self._index, self._embedder, self._known, self._report = index, embedder, known, report
-        self.documents: list[tuple[DocumentRecord, list[Chunk]]] = []
-        self.chunks = 0
+        self._pending: list[tuple[DocumentRecord, list[Chunk]]] = []
+        self._pending_chunks = 0
+        self._rows: list[Row] = []
+        self._outcomes: list[FileOutcome] = []
+        self._rows_chunks = 0
         self._writing: asyncio.Task[None] | None = None
         self._written: list[FileOutcome] = []
 
     async def add(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
-        self.documents.append((record, chunks))
-        self.chunks += len(chunks)
-        if self.chunks >= EMBED_BATCH_CHUNKS:
-            await self.flush(wait=False)
+        self._pending.append((record, chunks))
+        self._pending_chunks += len(chunks)
+        if self._pending_chunks >= EMBED_BATCH_CHUNKS:
+            await self.embed()
 
-    async def flush(self, *, wait: bool = True) -> None:
-        outcomes: list[FileOutcome] = []
-        write = None
-        if self.documents:
-            outcomes, write = await _store_many(self._index, self._embedder, self.documents,
-                                                self._known, self._report)
-            self.documents, self.chunks = [], 0
+    async def idle(self) -> None:
+        """No parsed document is waiting: embed what is at hand, if worth a call."""
+        if self._pending_chunks >= EMBED_WHEN_IDLE_CHUNKS:
+            await self.embed()
+
+    async def embed(self) -> None:
+        """Embed the pending documents; start writing once enough are embedded."""
+        if self._pending:
+            rows, outcomes = await _embed_many(self._embedder, self._pending, self._known,
+                                               self._report)
+            self._pending, self._pending_chunks = [], 0
+            self._rows += rows
+            self._outcomes += outcomes
+            self._rows_chunks += sum(len(chunks) for _, chunks, _ in rows)
+        if self._rows_chunks >= WRITE_BATCH_CHUNKS:
+            await self._write()
+
+    async def flush(self) -> None:
+        """Embed and write everything, and wait until it is committed."""
+        await self.embed()
+        if self._rows:
+            await self._write()
+        await self._settle()
+
+    async def _write(self) -> None:
         await self._settle()  # one write at a time, in order
-        if write is not None:
-            self._writing = asyncio.create_task(write())
-            self._written = outcomes
-        if wait:
-            await self._settle()
+        rows, self._written = self._rows, self._outcomes
+        self._rows, self._outcomes, self._rows_chunks = [], [], 0
+        self._writing = asyncio.create_task(self._timed_write(rows))
+
+    async def _timed_write(self, rows: list[Row]) -> None:
+        started = time.perf_counter()
+        await self._index.write_documents(rows)
+        self._report.add_time("write", time.perf_counter() - started)
 
     async def _settle(self) -> None:
         if self._writing is not None:
@@ -181,6 +203,48 @@ class _Batch:
             await writing
             self._report.outcomes.extend(self._written)
             self._written = []
+
+
+def _take(results: Iterator[tuple[T, object]], ready: Callable[[], int]) -> list[tuple[T, object]]:
+    """The next result (waiting for it) and every one already there: one thread hop for all."""
+    first = next(results, None)
+    if first is None:
+        return []
+    taken = [first]
+    while ready() and (more := next(results, None)) is not None:
+        taken.append(more)
+    return taken
+
+
+async def drain(
+    pool: ParsePool[T], items: Sequence[T], prepare: Callable[[T], ParseJob | object],
+    document: Callable[[T, object], FileOutcome | tuple[DocumentRecord, list[Chunk]]],
+    batch: _Batch, report: IngestReport, progress: Progress | None, name: Callable[[T], str],
+) -> None:
+    """Parse ``items`` in ``pool`` and store each as ``document`` makes it (or its outcome)."""
+    results = pool.run(items, prepare)
+    done = 0
+    while True:
+        waiting = time.perf_counter()
+        taken = await asyncio.to_thread(_take, results, pool.ready)
+        report.add_time("wait", time.perf_counter() - waiting)
+        if not taken:
+            break
+        for item, result in taken:
+            if isinstance(result, Parsed):
+                report.add_time("parse", result.parse_s)
+                report.add_time("chunk", result.chunk_s)
+            if progress:
+                progress(done, len(items), name(item))
+            done += 1
+            parsed = document(item, result)
+            if isinstance(parsed, FileOutcome):
+                report.outcomes.append(parsed)
+            else:
+                await batch.add(*parsed)
+        if not pool.ready():  # embed now rather than wait idle for the parser (PDF)
+            await batch.idle()
+    await batch.flush()
 
 
 async def _finish(report: IngestReport, index: DocumentWriter, started: float) -> IngestReport:
@@ -241,48 +305,15 @@ async def ingest_paths(
     report = IngestReport(outcomes=[FileOutcome(p.source, p.status, reason=p.reason)
                                     for p in problems])
     known = await index.known_documents()
-    digests: dict[str, str] = {}  # written by the pool's dispatcher thread, read here
-
-    def prepare(item: SourceFile) -> ParseJob | FileOutcome:
-        data = _read(item, limits)
-        if isinstance(data, FileOutcome):
-            return data
-        digest = content_hash(data)
-        if known.get(str(item.path)) == digest:
-            return FileOutcome(item.source, "unchanged")
-        digests[str(item.path)] = digest
-        return ParseJob(item.source, data)
-
+    reader = _Reader(known, limits)
     pool: ParsePool[SourceFile] = ParsePool(
         limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
         overlap_chars=overlap_chars,
     )
-    batch = _Batch(index, embedder, known, report)
     with pool:
-        results = pool.run(files, prepare)
-        done = 0
-        while True:
-            waiting = time.perf_counter()
-            pair = await asyncio.to_thread(next, results, None)
-            report.add_time("wait", time.perf_counter() - waiting)
-            if pair is None:
-                break
-            item, result = pair
-            if isinstance(result, Parsed):
-                report.add_time("parse", result.parse_s)
-                report.add_time("chunk", result.chunk_s)
-            if progress:
-                progress(done, len(files), item.source)
-            done += 1
-            digest = digests.pop(str(item.path), "")
-            parsed = _document(item, result, digest)
-            if isinstance(parsed, FileOutcome):
-                report.outcomes.append(parsed)
-            else:
-                await batch.add(*parsed)
-                if not pool.ready():  # embed now rather than wait idle for the parser (PDF)
-                    await batch.flush(wait=False)
-        await batch.flush()
+        await drain(pool, files, reader.prepare, reader.document,
+                    _Batch(index, embedder, known, report), report, progress,
+                    lambda item: item.source)
     if prune:
         report.outcomes.extend(
             await _prune(index, paths, {str(f.path) for f in files}, known)
@@ -290,6 +321,30 @@ async def ingest_paths(
     if progress:
         progress(len(files), len(files), "")
     return await _finish(report, index, started)
+
+
+class _Reader:
+    """Reads and hashes each file for the pool (in its dispatcher thread), skipping unchanged
+    ones, and turns each parse result into a document to store."""
+
+    def __init__(self, known: dict[str, str], limits: FileLimits) -> None:
+        self._known, self._limits = known, limits
+        self._digests: dict[str, str] = {}  # written by the dispatcher thread, read by ours
+
+    def prepare(self, item: SourceFile) -> ParseJob | FileOutcome:
+        data = _read(item, self._limits)
+        if isinstance(data, FileOutcome):
+            return data
+        digest = content_hash(data)
+        if self._known.get(str(item.path)) == digest:
+            return FileOutcome(item.source, "unchanged")
+        self._digests[str(item.path)] = digest
+        return ParseJob(item.source, data)
+
+    def document(
+        self, item: SourceFile, result: object
+    ) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
+        return _document(item, result, self._digests.pop(str(item.path), ""))
 
 
 def _document(

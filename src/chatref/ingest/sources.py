@@ -23,15 +23,17 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from chatref.errors import ChatrefError, DocumentError
+from chatref.ingest.chunking import Chunk
 from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
 from chatref.ingest.parsers import SUPPORTED_SUFFIXES
 from chatref.ingest.pipeline import (
     FileOutcome,
     IngestReport,
     Progress,
+    _Batch,
     _finish,
-    _store,
     document_id,
+    drain,
 )
 from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
 from chatref.retrieval.types import DocumentRecord, DocumentWriter, Embedder
@@ -112,14 +114,8 @@ async def ingest_source(
         overlap_chars=overlap_chars,
     )
     with pool:
-        results = pool.run(items, prepare)
-        done = 0
-        while (pair := await asyncio.to_thread(next, results, None)) is not None:
-            item, result = pair
-            if progress:
-                progress(done, len(items), item.url)
-            done += 1
-            report.outcomes.append(await _outcome(index, embedder, item, result, known))
+        await drain(pool, items, prepare, _document, _Batch(index, embedder, known, report),
+                    report, progress, lambda item: item.url)
     if prune:
         report.outcomes.extend(await _prune(index, source.url, {i.url for i in items}, known))
     if progress:
@@ -127,8 +123,9 @@ async def ingest_source(
     return await _finish(report, index, started)
 
 
-async def _outcome(index: DocumentWriter, embedder: Embedder, item: SourceItem, result: object,
-                   known: dict[str, str]) -> FileOutcome:
+def _document(
+    item: SourceItem, result: object
+) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
     if isinstance(result, FileOutcome):
         return result
     if not isinstance(result, Parsed):
@@ -136,7 +133,7 @@ async def _outcome(index: DocumentWriter, embedder: Embedder, item: SourceItem, 
         return FileOutcome(item.url, "failed", reason=reason)
     record = DocumentRecord(doc_id=document_id(item.url), path=item.url, source=item.url,
                             title=result.title, content_hash=item.version)
-    return await _store(index, embedder, record, result.chunks, known)
+    return record, result.chunks
 
 
 async def _prune(index: DocumentWriter, scope: str, present: set[str],

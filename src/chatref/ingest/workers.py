@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -38,6 +39,10 @@ T = TypeVar("T")
 _POLL_S = 0.5  # how often the dispatcher checks for close() while workers are busy
 _READY = "ready"
 _START_TIMEOUT_S = 60.0
+# Jobs queued per worker beyond the one it parses, and their bytes: well under a pipe's 64 KiB
+# buffer, so sending one never blocks (small files then cost no round trip each).
+_MAX_INFLIGHT = 16
+_PIPE_BUDGET = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class _Worker:
 
     Not ``multiprocessing``'s spawn: that re-imports the parent's ``__main__``, which re-runs
     any script without an ``if __name__ == "__main__"`` guard (a benchmark, a notebook cell).
+    Several small jobs may wait in its pipe (``inflight``, oldest first: the worker answers in
+    order, so the oldest is the one being parsed), so it never idles for a round trip.
     """
 
     def __init__(self, args: tuple[object, ...]) -> None:
@@ -127,16 +134,44 @@ class _Worker:
             os.close(from_child_w)
         self._send_conn = Connection(to_child_w, readable=False)
         self.conn = Connection(from_child_r, writable=False)
-        self.busy: object | None = None  # the item being parsed
-        self.deadline = 0.0
+        self.inflight: deque[tuple[object, ParseJob]] = deque()
+        self.queued_bytes = 0  # of the jobs in flight
+        self.deadline = 0.0  # for the oldest job in flight
+        self.broken = False  # a send failed: it is replaced once its results are read
         self._send_conn.send(args)
         # Wait until it has imported its parsers: a file's time limit is for parsing only.
         if not self.conn.poll(_START_TIMEOUT_S) or self.conn.recv() != _READY:
             self.kill()
             raise RuntimeError("a parse worker did not start")
 
-    def send(self, job: ParseJob) -> None:
+    @property
+    def busy(self) -> object | None:
+        """The item being parsed (None when idle)."""
+        return self.inflight[0][0] if self.inflight else None
+
+    def can_take(self, job: ParseJob) -> bool:
+        """Idle, or busy with room in its pipe: a job that does not fit could block the
+        dispatcher's write while the worker blocks writing a result nobody reads."""
+        if self.broken:
+            return False
+        if not self.inflight:
+            return True
+        return (len(self.inflight) < _MAX_INFLIGHT
+                and self.queued_bytes + _size(job) <= _PIPE_BUDGET)
+
+    def send(self, item: object, job: ParseJob, timeout_s: float) -> None:
         self._send_conn.send(job)
+        if not self.inflight:
+            self.deadline = time.monotonic() + timeout_s
+        self.inflight.append((item, job))
+        self.queued_bytes += _size(job)
+
+    def done(self, timeout_s: float) -> tuple[object, ParseJob]:
+        """The oldest job is answered; the next one's clock starts now."""
+        item, job = self.inflight.popleft()
+        self.queued_bytes -= _size(job)
+        self.deadline = time.monotonic() + timeout_s
+        return item, job
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -147,6 +182,10 @@ class _Worker:
             pass
         self._send_conn.close()
         self.conn.close()
+
+
+def _size(job: ParseJob) -> int:
+    return len(job.data) + len(job.name) + 128  # and the pickle's framing
 
 
 def serve(read_fd: int, write_fd: int) -> None:
@@ -221,9 +260,12 @@ class ParsePool(Generic[T]):
         self._workers.append(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, retry: deque[tuple[object, ParseJob]]) -> None:
+        """Stop ``worker``; the jobs still queued in it go first to the next ones."""
         worker.kill()
         self._workers.remove(worker)
+        retry.extendleft(reversed(worker.inflight))
+        worker.inflight.clear()
 
     def _dispatch(
         self, items: Iterator[T], prepare: Callable[[T], ParseJob | object],
@@ -241,23 +283,30 @@ class ParsePool(Generic[T]):
         results: queue.Queue[object],
     ) -> None:
         lookahead = 2 * self._count + 2
+        retry: deque[tuple[object, ParseJob]] = deque()  # jobs a stopped worker had queued
         exhausted = False
         while not self._stop.is_set():
-            busy = [w for w in self._workers if w.busy is not None]
-            while not exhausted and len(busy) < self._count and results.qsize() < lookahead:
-                item = next(items, _DONE)
-                if item is _DONE:
-                    exhausted = True
+            while results.qsize() < lookahead:
+                if retry:
+                    item, job = retry.popleft()
+                else:
+                    if exhausted:
+                        break
+                    item = next(items, _DONE)
+                    if item is _DONE:
+                        exhausted = True
+                        break
+                    prepared = prepare(item)  # type: ignore[arg-type]
+                    if not isinstance(prepared, ParseJob):
+                        results.put((item, prepared))
+                        continue
+                    job = prepared
+                if not self._send(item, job):
+                    retry.appendleft((item, job))  # every worker is full: wait for results
                     break
-                job = prepare(item)  # type: ignore[arg-type]
-                if not isinstance(job, ParseJob):
-                    results.put((item, job))
-                    continue
-                worker = self._send(job)
-                worker.busy, worker.deadline = item, time.monotonic() + self._limits.timeout_s
-                busy.append(worker)
+            busy = [w for w in self._workers if w.inflight]
             if not busy:
-                if exhausted:
+                if exhausted and not retry:
                     return
                 time.sleep(0.01)  # the consumer is behind: let it catch up
                 continue
@@ -266,25 +315,43 @@ class ParsePool(Generic[T]):
             ready = wait([w.conn for w in busy], timeout)
             for worker in busy:
                 if worker.conn in ready:
-                    self._collect(worker, results)
+                    self._collect(worker, results, retry)
                 elif time.monotonic() >= worker.deadline:
                     results.put((worker.busy, ParseFailure(
                         f"over the per-file time limit of {self._limits.timeout_s:g} s "
                         "(parsing stopped)")))
-                    self._replace(worker)
+                    worker.done(0.0)
+                    self._replace(worker, retry)
 
-    def _send(self, job: ParseJob) -> _Worker:
-        """Hand ``job`` to an idle worker; one that died while idle is replaced once."""
-        worker = next((w for w in self._workers if w.busy is None), None) or self._spawn()
+    def _send(self, item: object, job: ParseJob) -> bool:
+        """Hand ``job`` to an idle worker (starting one if fewer than asked run), else queue it
+        behind the least busy one with room; False if none has room. A worker that died while
+        idle is replaced once."""
+        idle = next((w for w in self._workers if not w.inflight and not w.broken), None)
+        if idle is None and len(self._workers) < self._count:
+            idle = self._spawn()
+        if idle is not None:
+            try:
+                idle.send(item, job, self._limits.timeout_s)
+            except OSError:
+                self._replace(idle, deque())
+                self._spawn().send(item, job, self._limits.timeout_s)
+            return True
+        roomy = [w for w in self._workers if w.can_take(job)]
+        if not roomy:
+            return False
+        worker = min(roomy, key=lambda w: len(w.inflight))
         try:
-            worker.send(job)
-        except OSError:
-            self._replace(worker)
-            worker = self._spawn()
-            worker.send(job)
-        return worker
+            worker.send(item, job, self._limits.timeout_s)
+        except OSError:  # it died while parsing: its results say how
+            worker.broken = True
+            return False
+        return True
 
-    def _collect(self, worker: _Worker, results: queue.Queue[object]) -> None:
+    def _collect(
+        self, worker: _Worker, results: queue.Queue[object],
+        retry: deque[tuple[object, ParseJob]],
+    ) -> None:
         try:
             result = worker.conn.recv()
         except (EOFError, OSError):
@@ -292,14 +359,17 @@ class ParsePool(Generic[T]):
                 code: int | None = worker.process.wait(1)
             except subprocess.TimeoutExpired:
                 code = None
-            results.put((worker.busy, ParseFailure(
+            item, _ = worker.done(0.0)
+            results.put((item, ParseFailure(
                 f"the parser process died (exit code {code}) reading this file")))
-            self._replace(worker)
+            self._replace(worker, retry)
             return
-        results.put((worker.busy, result))
-        worker.busy = None
+        item, _ = worker.done(self._limits.timeout_s)
+        results.put((item, result))
         if isinstance(result, ParseFailure) and result.worker_spent:
-            self._replace(worker)
+            self._replace(worker, retry)
+        elif worker.broken and not worker.inflight:
+            self._replace(worker, retry)
 
 
 def default_workers() -> int:
