@@ -6,10 +6,12 @@
     .venv/bin/python loadtest/run.py verdict --samples loadtest/out/samples.json --slo OTHER.toml
 
 Without ``--host`` it stands up everything on 127.0.0.1: two fake Azure OpenAI regions
-(tests/fakes/openai_server.py) streaming a 61-token answer at a realistic pace (first token after
-0.4 s, then 40 tokens/s), an index of the bundled docs, and ``chatref serve`` with the router
-over both regions and per-user limits lifted (every Locust user is the same local user). With
-``--host`` it loads that deployment instead (only one you are allowed to load).
+(tests/fakes/openai_server.py), reasoning deployments named ``chat`` as Terraform deploys,
+streaming a 61-token answer at a realistic pace (first token after 0.4 s, then 40 tokens/s) and
+answering a follow-up's non-streamed rewrite with a 12-word question; an index of the bundled
+docs; and ``chatref serve`` with the router over both regions and per-user limits lifted (every
+Locust user is the same local user). With ``--host`` it loads that deployment instead (only one
+you are allowed to load).
 
 Writes to ``--out``: ``report.html`` (Locust's), ``samples.json`` (per-chat TTFT, duration,
 tokens) and ``slo.json``: TTFT p50/p95/p99, tokens/s (aggregate, and per stream), error rate,
@@ -45,6 +47,8 @@ ANSWER = (
     "quotes the best passages instead, with the same citations [2]. Conversations are stored "
     "per user, and the router fails over between regions when one is throttled or down [1]."
 )
+# A follow-up's standalone rewrite (the one non-streamed call): a dozen tokens, not an answer.
+REWRITE = "How does chatref fail over between regions when one region is throttled?"
 FIRST_TOKEN_DELAY_S = 0.4
 TOKENS_PER_S = 40.0
 
@@ -180,7 +184,8 @@ def local_target(docs: list[Path], log_path: Path) -> Iterator[str]:
             FakeOpenAIServer(answer=ANSWER, tokens_per_s=TOKENS_PER_S,
                              model_family="reasoning") as secondary:
         for region in (primary, secondary):
-            region.set_default(first_token_delay_s=FIRST_TOKEN_DELAY_S)
+            region.set_default(first_token_delay_s=FIRST_TOKEN_DELAY_S,
+                               complete_answer=REWRITE)
         endpoints = [
             {"name": "primary", "endpoint": primary.url, "deployment": "chat",
              "model_family": "reasoning",

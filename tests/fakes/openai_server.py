@@ -124,6 +124,8 @@ class Behaviour:
     ``reasoning_tokens`` is what a reasoning deployment thinks before answering (None: the
     server's default); they count against ``max_completion_tokens``, and when they use it all
     the answer is empty with finish reason ``length``, as on the real service.
+    ``complete_answer`` answers non-streamed requests instead of ``answer`` (chatref's one
+    non-streamed call is the follow-up rewrite, a dozen tokens where an answer has a hundred).
     """
 
     status: int = 200
@@ -139,6 +141,7 @@ class Behaviour:
     drop_after_chunks: int | None = None
     malformed: bool = False
     reasoning_tokens: int | None = None
+    complete_answer: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Behaviour:
@@ -353,6 +356,8 @@ class FakeOpenAIApp:
     def _answer(self, body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str, int]:
         """The answer's chunks, finish reason and reasoning tokens, within the token limit."""
         answer = behaviour.answer if behaviour.answer is not None else self.state.answer
+        if not body.get("stream") and behaviour.complete_answer is not None:
+            answer = behaviour.complete_answer
         tokens = [t for t in split_tokens(answer) if t]
         reasoning = behaviour.reasoning_tokens
         if reasoning is None:
