@@ -91,34 +91,6 @@ async def test_vector_search_ranks_by_cosine(
     assert 0.0 < hits[0].score <= 1.0001  # unit vectors: cosine
 
 
-async def test_very_common_terms_are_left_out_of_keyword_queries(
-    index: SqliteIndex, embedder: WordLlamaEmbedder
-) -> None:
-    for n in range(30):
-        await add(index, embedder, f"c{n}", [f"platform service deployment region note {n}"])
-    await add(index, embedder, "rare", ["platform service deployment region failover"])
-    terms = ["platform", "service", "deployment", "region", "failover"]
-
-    def with_budget(budget: int) -> SqliteIndex:
-        return SqliteIndex.open(index.path, embedder_name=embedder.name,
-                                dimension=embedder.dimension, keyword_postings_budget=budget)
-
-    tight = with_budget(40)  # 4 common terms x 31 postings each do not fit
-    try:
-        kept = tight._selective_terms(terms)
-        assert "failover" in kept and len(kept) == 3  # the rarest three survive
-        hits = await tight.keyword_search(" ".join(terms), 50)
-        assert hits[0].doc_id == "rare"
-    finally:
-        tight.close()
-    for budget in (1000, 0):  # 0: every term, whatever the budget would say
-        roomy = with_budget(budget)
-        try:
-            assert roomy._selective_terms(terms) == terms
-        finally:
-            roomy.close()
-
-
 def test_a_file_that_is_not_an_index_is_named_in_the_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite"
     path.write_bytes(b"this is a text file, not a SQLite database" * 100)

@@ -42,11 +42,12 @@ from chatref.sqlitedb import Migrations
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (2.0, 2.0, 1.0)
-# Keyword queries keep their rarest terms up to this many postings (SqliteIndex._selective_terms);
-# 0 keeps every term. Chosen in bench/retrieval_perf.py: no change on SciFact (9k chunks), bounded
-# latency at 100k.
+# Keyword queries keep their rarest terms while their postings add up to at most this many
+# (SqliteIndex._selective_terms); 0 keeps every term. FTS5's bm25() costs 2-5 microseconds per
+# row it scores, so this bounds a keyword search's time whatever the index size: no query scores
+# more rows than this. Chosen in bench/retrieval_perf.py and bench/retrieval_scale.py; it changes
+# nothing on SciFact's 9k chunks (docs/benchmarks.md).
 KEYWORD_POSTINGS_BUDGET = 10_000
-KEYWORD_MIN_TERMS = 3
 # A joined pair ("failover") is searched only when at least this many chunks use it: rarer ones
 # are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
 # the ranking on their own.
@@ -337,17 +338,51 @@ class SqliteIndex:
             ))
         return passages
 
-    def _document_frequency(self, term: str) -> int:
-        """Chunks containing ``term``, cached until the index changes."""
+    def _refresh_df_cache(self) -> None:
+        """Under ``_lock``: forget document frequencies when another write changed the index."""
         generation = self._generation()
         if generation != self._df_generation or len(self._df_cache) > 100_000:
             self._df_cache.clear()
             self._df_generation = generation
+
+    def _document_frequency(self, term: str) -> int:
+        """Chunks that FTS5 matches for ``term``, counted up to the postings budget plus one (an
+        answer above the budget means "more than the budget": no query keeps such a term unless
+        all its terms are, and ``_estimated_frequency`` orders those). Counting reads the term's
+        postings, 0.1-0.3 microseconds each, so the budget bounds it at a millisecond or so
+        where an exact count of a common word reads up to every chunk. Cached until the index
+        changes (``_refresh_df_cache``).
+
+        The term goes through FTS5's own tokenizer (porter stemming, diacritics), so the count
+        is the one the query will see: "patients" counts the chunks that say "patient".
+        """
         if term not in self._df_cache:
+            cap = max(self._keyword_postings_budget, MIN_COMPOUND_DF) + 1
             self._df_cache[term] = int(self._conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+                "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ?"
+                " LIMIT ?)", (f'"{term}"', cap)
             ).fetchone()[0])
         return self._df_cache[term]
+
+    def _estimated_frequency(self, term: str, windows: int = 4) -> float:
+        """A cheap estimate of a common term's document frequency: its matches among
+        ``windows`` evenly spread ranges of chunk ids that together hold as many ids as the
+        postings budget, scaled up. Only used to choose among terms that are all over the
+        budget (their exact counts would read every posting)."""
+        top = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+        width = max(1, self._keyword_postings_budget // windows)
+        if top <= width * windows:
+            return float(self._conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+            ).fetchone()[0])
+        found = 0
+        for n in range(windows):
+            low = (2 * n + 1) * top // (2 * windows) - width // 2
+            found += int(self._conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?"
+                " AND rowid BETWEEN ? AND ?", (f'"{term}"', low, low + width - 1)
+            ).fetchone()[0])
+        return found * top / (width * windows)
 
     def _query_terms(self, query: str) -> list[str]:
         """The query's content words, plus the pairs the index knows as one word ("failover")."""
@@ -364,18 +399,20 @@ class SqliteIndex:
         FTS5 scores every row an OR query matches, so a few common words ("patients", "cells")
         make a query over 100k chunks scan most of the index, while their BM25 weight is tiny.
         Dropping the most common terms once the budget is spent bounds the work whatever the
-        index size; small indexes keep every term. The ``KEYWORD_MIN_TERMS`` rarest terms are
-        always kept. Document frequencies are cached until the index changes.
+        index size; small indexes keep every term. The rarest term always stays: when even it
+        is over the budget, the term estimated rarest is kept alone, and
+        ``keyword_search_sync`` scores only the budget's worth of its rows.
         """
-        if self._keyword_postings_budget <= 0 or len(terms) <= KEYWORD_MIN_TERMS:
+        if self._keyword_postings_budget <= 0 or not terms:
             return terms
-        for term in terms:
-            self._document_frequency(term)
+        frequency = {term: self._document_frequency(term) for term in terms}
+        if min(frequency.values()) > self._keyword_postings_budget:
+            return [min(terms, key=self._estimated_frequency)]
         kept: set[str] = set()
         spent = 0
-        for term in sorted(terms, key=self._df_cache.__getitem__):
-            spent += self._df_cache[term]
-            if len(kept) >= KEYWORD_MIN_TERMS and spent > self._keyword_postings_budget:
+        for term in sorted(terms, key=frequency.__getitem__):  # stable: ties in query order
+            spent += frequency[term]
+            if spent > self._keyword_postings_budget:
                 break
             kept.add(term)
         return [t for t in terms if t in kept]
@@ -384,12 +421,15 @@ class SqliteIndex:
         if not query_terms(query):
             return []
         with self._lock:
-            terms = self._query_terms(query)
-            match = fts_or_match(self._selective_terms(terms))
+            self._refresh_df_cache()
+            terms = self._selective_terms(self._query_terms(query))
+            # The LIMIT binds only for a term over the budget, kept alone (``_selective_terms``):
+            # FTS5 then scores the budget's worth of its rows, the first in rowid order.
             rows = self._conn.execute(
-                "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts"
-                " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
-                (*self._bm25_weights, match, limit),
+                "SELECT rowid, score FROM (SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score"
+                " FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?) ORDER BY score LIMIT ?",
+                (*self._bm25_weights, fts_or_match(terms), self._keyword_postings_budget or -1,
+                 limit),
             ).fetchall()
             # FTS5's bm25() is negative, lower is better: flip it so higher is better.
             return self._passages([(int(r[0]), -float(r[1])) for r in rows], "keyword")
