@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from chatref.ingest.chunking import Chunk, embedding_text
 from chatref.ingest.pipeline import ingest_paths
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
@@ -156,3 +158,19 @@ def test_an_interrupted_ingest_leaves_every_document_whole(
     ).fetchone()[0]
     assert orphans == 0
     conn.close()
+
+
+async def test_stored_vectors_are_wordllamas_own(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    """Embedded in the parse workers, the stored vectors are WordLlama's for each chunk."""
+    documents.write_all_good(tmp_path / "docs")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    rows = index._conn.execute(
+        "SELECT d.title, c.section, c.text, c.vector FROM chunks c JOIN documents d USING (doc_id)"
+    ).fetchall()
+    assert len(rows) >= 5
+    texts = [embedding_text(title, Chunk(text, None, section)) for title, section, text, _ in rows]
+    stored = np.stack([np.frombuffer(vector, dtype=np.float32) for *_, vector in rows])
+    theirs = np.asarray(embedder._load().embed(texts, norm=True), dtype=np.float32)
+    np.testing.assert_allclose(stored, theirs, atol=1e-5)

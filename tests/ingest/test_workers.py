@@ -1,13 +1,17 @@
 """The parse pool keeps several small files queued in each worker (no round trip per file); a
 worker stopped for one file (time limit, death) costs that file only: the files queued behind it
-are parsed by the next worker."""
+are parsed by the next worker. With WordLlama the workers also embed, to WordLlama's vectors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from chatref.ingest.chunking import embedding_text
 from chatref.ingest.limits import FileLimits
 from chatref.ingest.workers import Parsed, ParseJob, ParsePool
+from chatref.retrieval.embedder import WordLlamaEmbedder
 from tests.ingest import hostile
 
 
@@ -70,3 +74,31 @@ def test_files_queued_behind_a_file_that_kills_its_worker_are_parsed(tmp_path: P
     assert "the parser process died (exit code -9)" in getattr(results["dies.docx"], "reason", "")
     assert all(isinstance(results[f"{n}.md"], Parsed) for n in range(5))
     assert deepest > 1
+
+
+def test_workers_embed_with_a_portable_embedder_the_same_vectors_as_wordllama(
+    embedder: WordLlamaEmbedder,
+) -> None:
+    long_text = "\n\n".join(f"Paragraph {n} about key rotation and  double spaces." * 8
+                            for n in range(700))  # over 256 chunks: the worker says so first
+    jobs = [ParseJob("short.md", b"# Runbook\n\nRotate the key.\n\n## Later\n\nAgain."),
+            ParseJob("long.txt", long_text.encode())]
+    with ParsePool[ParseJob](limits=FileLimits(), workers=1, embedder=embedder) as pool:
+        results, _ = run(pool, jobs, {})
+    model = embedder._load()
+    for name in ("short.md", "long.txt"):
+        parsed = results[name]
+        assert isinstance(parsed, Parsed) and parsed.vectors is not None
+        assert parsed.embed_s > 0
+        texts = [embedding_text(parsed.title, c) for c in parsed.chunks]
+        assert parsed.vectors.shape == (len(texts), embedder.dimension)
+        theirs = np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+        np.testing.assert_allclose(parsed.vectors, theirs, atol=1e-5)
+    assert len(getattr(results["long.txt"], "chunks", [])) > 256
+
+
+def test_without_a_portable_embedder_workers_only_parse() -> None:
+    with ParsePool[ParseJob](limits=FileLimits(), workers=1) as pool:
+        results, _ = run(pool, [ParseJob("a.md", b"# A\n\nalpha")], {})
+    parsed = results["a.md"]
+    assert isinstance(parsed, Parsed) and parsed.vectors is None

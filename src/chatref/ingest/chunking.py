@@ -100,3 +100,12 @@ def chunk_blocks(
             fresh = True
     emit()
     return chunks
+
+
+def embedding_text(title: str, chunk: Chunk) -> str:
+    """What is embedded for a chunk: its document's title and section give it context.
+
+    >>> embedding_text("Runbook", Chunk("Rotate it.", None, "Secrets"))
+    'Runbook\\nSecrets\\nRotate it.'
+    """
+    return f"{title}\n{chunk.section or ''}\n{chunk.text}"

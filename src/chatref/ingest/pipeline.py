@@ -24,10 +24,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from chatref.ingest.chunking import Chunk, chunk_blocks
+from chatref.ingest.chunking import Chunk, chunk_blocks, embedding_text
 from chatref.ingest.discovery import SourceFile, discover
 from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
-from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
+from chatref.ingest.workers import (
+    Parsed,
+    ParseJob,
+    ParsePool,
+    PortableEmbedder,
+    default_workers,
+)
 from chatref.retrieval.types import (
     ChunkRecord,
     DocumentRecord,
@@ -55,8 +61,9 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     elapsed_s: float = 0.0
     # Where the time went, in seconds: parse and chunk are summed over the worker processes (they
-    # overlap the rest); wait is this process waiting for a parsed file; embed; write is the
-    # index's transaction (rows, FTS5 triggers, commit); finish merges FTS5 segments.
+    # overlap the rest), and so is embed when the workers embed (else it is this process's);
+    # wait is this process waiting for a parsed file; write is the index's transactions (rows,
+    # FTS5 triggers, commit), in a thread beside the rest; finish merges FTS5 segments.
     stages_s: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -99,10 +106,6 @@ def document_id(path: str) -> str:
     return hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def _embedding_text(title: str, chunk: Chunk) -> str:
-    return f"{title}\n{chunk.section or ''}\n{chunk.text}"
-
-
 # Chunks embedded in one call (the tokenizer spreads a call over every core), and the least
 # written in one transaction: one commit per document made writing five times slower
 # (docs/benchmarks.md).
@@ -113,30 +116,30 @@ WRITE_BATCH_CHUNKS = 512
 EMBED_WHEN_IDLE_CHUNKS = 16
 
 Row = tuple[DocumentRecord, list[ChunkRecord], Vectors]
+Document = tuple[DocumentRecord, list[Chunk], Vectors | None]  # vectors if a worker embedded
 
 
 async def _embed_many(
     embedder: Embedder, batch: Sequence[tuple[DocumentRecord, list[Chunk]]],
-    known: dict[str, str], report: IngestReport,
-) -> tuple[list[Row], list[FileOutcome]]:
-    """Embed the chunks of several documents in one call: their rows to write, and outcomes."""
+    report: IngestReport,
+) -> list[Row]:
+    """Embed the chunks of several documents in one call: their rows to write."""
     started = time.perf_counter()
-    texts = [_embedding_text(record.title, c) for record, chunks in batch for c in chunks]
+    texts = [embedding_text(record.title, c) for record, chunks in batch for c in chunks]
     vectors = await embedder.embed(texts)
     report.add_time("embed", time.perf_counter() - started)
     rows: list[Row] = []
-    outcomes = []
     offset = 0
     for record, chunks in batch:
-        records = [
-            ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section, text=c.text)
-            for i, c in enumerate(chunks)
-        ]
-        rows.append((record, records, vectors[offset:offset + len(chunks)]))
+        rows.append((record, _chunk_records(record, chunks),
+                     vectors[offset:offset + len(chunks)]))
         offset += len(chunks)
-        status: Status = "updated" if record.path in known else "added"
-        outcomes.append(FileOutcome(record.source, status, chunks=len(chunks)))
-    return rows, outcomes
+    return rows
+
+
+def _chunk_records(record: DocumentRecord, chunks: list[Chunk]) -> list[ChunkRecord]:
+    return [ChunkRecord(ordinal=i, title=record.title, page=c.page, section=c.section,
+                        text=c.text) for i, c in enumerate(chunks)]
 
 
 class _Batch:
@@ -156,11 +159,25 @@ class _Batch:
         self._writing: asyncio.Task[None] | None = None
         self._written: list[FileOutcome] = []
 
-    async def add(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+    async def add(self, record: DocumentRecord, chunks: list[Chunk],
+                  vectors: Vectors | None = None) -> None:
+        """Queue a document; with ``vectors`` (embedded by a parse worker) it is ready to write."""
+        if vectors is not None:
+            self._ready([(record, _chunk_records(record, chunks), vectors)])
+            if self._rows_chunks >= WRITE_BATCH_CHUNKS:
+                await self._write()
+            return
         self._pending.append((record, chunks))
         self._pending_chunks += len(chunks)
         if self._pending_chunks >= EMBED_BATCH_CHUNKS:
             await self.embed()
+
+    def _ready(self, rows: list[Row]) -> None:
+        self._rows += rows
+        for record, chunks, _ in rows:
+            status: Status = "updated" if record.path in self._known else "added"
+            self._outcomes.append(FileOutcome(record.source, status, chunks=len(chunks)))
+            self._rows_chunks += len(chunks)
 
     async def idle(self) -> None:
         """No parsed document is waiting: embed what is at hand, if worth a call."""
@@ -170,12 +187,8 @@ class _Batch:
     async def embed(self) -> None:
         """Embed the pending documents; start writing once enough are embedded."""
         if self._pending:
-            rows, outcomes = await _embed_many(self._embedder, self._pending, self._known,
-                                               self._report)
+            self._ready(await _embed_many(self._embedder, self._pending, self._report))
             self._pending, self._pending_chunks = [], 0
-            self._rows += rows
-            self._outcomes += outcomes
-            self._rows_chunks += sum(len(chunks) for _, chunks, _ in rows)
         if self._rows_chunks >= WRITE_BATCH_CHUNKS:
             await self._write()
 
@@ -218,7 +231,7 @@ def _take(results: Iterator[tuple[T, object]], ready: Callable[[], int]) -> list
 
 async def drain(
     pool: ParsePool[T], items: Sequence[T], prepare: Callable[[T], ParseJob | object],
-    document: Callable[[T, object], FileOutcome | tuple[DocumentRecord, list[Chunk]]],
+    document: Callable[[T, object], FileOutcome | Document],
     batch: _Batch, report: IngestReport, progress: Progress | None, name: Callable[[T], str],
 ) -> None:
     """Parse ``items`` in ``pool`` and store each as ``document`` makes it (or its outcome)."""
@@ -234,6 +247,8 @@ async def drain(
             if isinstance(result, Parsed):
                 report.add_time("parse", result.parse_s)
                 report.add_time("chunk", result.chunk_s)
+                if result.vectors is not None:
+                    report.add_time("embed", result.embed_s)
             if progress:
                 progress(done, len(items), name(item))
             done += 1
@@ -297,8 +312,9 @@ async def ingest_paths(
 ) -> IngestReport:
     """Index the supported files under ``paths``; see the module docstring.
 
-    Files are parsed in worker processes (``parse_workers``, default: one per spare core), each
-    within ``limits``; embedding and writing stay in this process, in file completion order.
+    Files are parsed in worker processes (``parse_workers``, default: ``default_workers()``),
+    each within ``limits``, and embedded there too when the embedder can run in them
+    (WordLlama; otherwise here); writing stays in this process, in file completion order.
     """
     started = time.perf_counter()
     files, problems = discover(paths, follow_symlinks=follow_symlinks)
@@ -307,8 +323,9 @@ async def ingest_paths(
     known = await index.known_documents()
     reader = _Reader(known, limits)
     pool: ParsePool[SourceFile] = ParsePool(
-        limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
-        overlap_chars=overlap_chars,
+        limits=limits, max_chars=max_chars, overlap_chars=overlap_chars,
+        embedder=_portable(embedder),
+        workers=parse_workers or default_workers(embedding=_portable(embedder) is not None),
     )
     with pool:
         await drain(pool, files, reader.prepare, reader.document,
@@ -321,6 +338,11 @@ async def ingest_paths(
     if progress:
         progress(len(files), len(files), "")
     return await _finish(report, index, started)
+
+
+def _portable(embedder: Embedder) -> PortableEmbedder | None:
+    """The embedder, if the parse workers can run it themselves (WordLlama)."""
+    return embedder if isinstance(embedder, PortableEmbedder) else None
 
 
 class _Reader:
@@ -341,15 +363,11 @@ class _Reader:
         self._digests[str(item.path)] = digest
         return ParseJob(item.source, data)
 
-    def document(
-        self, item: SourceFile, result: object
-    ) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
+    def document(self, item: SourceFile, result: object) -> FileOutcome | Document:
         return _document(item, result, self._digests.pop(str(item.path), ""))
 
 
-def _document(
-    item: SourceFile, result: object, digest: str
-) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
+def _document(item: SourceFile, result: object, digest: str) -> FileOutcome | Document:
     """A parse result as a document to store, or the file's failure."""
     if isinstance(result, FileOutcome):
         return result
@@ -360,7 +378,7 @@ def _document(
         doc_id=document_id(key), path=key, source=item.source, title=result.title,
         content_hash=digest,
     )
-    return record, result.chunks
+    return record, result.chunks, result.vectors
 
 
 async def _prune(

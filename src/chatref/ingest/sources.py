@@ -23,15 +23,16 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from chatref.errors import ChatrefError, DocumentError
-from chatref.ingest.chunking import Chunk
 from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
 from chatref.ingest.parsers import SUPPORTED_SUFFIXES
 from chatref.ingest.pipeline import (
+    Document,
     FileOutcome,
     IngestReport,
     Progress,
     _Batch,
     _finish,
+    _portable,
     document_id,
     drain,
 )
@@ -110,8 +111,9 @@ async def ingest_source(
         return ParseJob(item.name, data)
 
     pool: ParsePool[SourceItem] = ParsePool(
-        limits=limits, workers=parse_workers or default_workers(), max_chars=max_chars,
-        overlap_chars=overlap_chars,
+        limits=limits, max_chars=max_chars, overlap_chars=overlap_chars,
+        embedder=_portable(embedder),
+        workers=parse_workers or default_workers(embedding=_portable(embedder) is not None),
     )
     with pool:
         await drain(pool, items, prepare, _document, _Batch(index, embedder, known, report),
@@ -123,9 +125,7 @@ async def ingest_source(
     return await _finish(report, index, started)
 
 
-def _document(
-    item: SourceItem, result: object
-) -> FileOutcome | tuple[DocumentRecord, list[Chunk]]:
+def _document(item: SourceItem, result: object) -> FileOutcome | Document:
     if isinstance(result, FileOutcome):
         return result
     if not isinstance(result, Parsed):
@@ -133,7 +133,7 @@ def _document(
         return FileOutcome(item.url, "failed", reason=reason)
     record = DocumentRecord(doc_id=document_id(item.url), path=item.url, source=item.url,
                             title=result.title, content_hash=item.version)
-    return record, result.chunks
+    return record, result.chunks, result.vectors
 
 
 async def _prune(index: DocumentWriter, scope: str, present: set[str],

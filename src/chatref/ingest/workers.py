@@ -4,7 +4,10 @@ A parser stuck in C code (lxml, zlib, a PDF content stream) cannot be interrupte
 its own process, so each file is parsed in a worker process that is killed when the file's time
 limit passes, and whose address space is capped (``FileLimits.worker_memory_mb``): the file is
 reported failed with the reason, a fresh worker takes the next file, and the ingest goes on.
-The workers also run beside the embedder, so parsing and embedding overlap on two cores.
+With an embedder that can run in any process (``PortableEmbedder``: WordLlama, whose weights
+ship in its wheel), each worker also embeds the chunks it makes, single-threaded, so the work
+spreads over the cores by the number of workers and the parent only writes; with another
+(Azure OpenAI) the parent embeds while the workers parse.
 
 For example (an illustration, not run as a doctest)::
 
@@ -24,16 +27,17 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from chatref.errors import DocumentError
-from chatref.ingest.chunking import Chunk, chunk_blocks
+from chatref.ingest.chunking import Chunk, chunk_blocks, embedding_text
 from chatref.ingest.limits import FileLimits, over
 from chatref.ingest.parsers import parse_document
+from chatref.retrieval.types import Vectors
 
 T = TypeVar("T")
 _POLL_S = 0.5  # how often the dispatcher checks for close() while workers are busy
@@ -43,6 +47,21 @@ _START_TIMEOUT_S = 60.0
 # buffer, so sending one never blocks (small files then cost no round trip each).
 _MAX_INFLIGHT = 16
 _PIPE_BUDGET = 32 * 1024
+# A file's time limit is for parsing; a worker that then embeds many chunks says so first, and
+# gets this long per chunk on top (a hundred times what it takes on a loaded machine).
+_EMBED_MARK_ABOVE = 256
+_EMBED_S_PER_CHUNK = 0.05
+# The worker's own environment: one thread for the tokenizer and numpy (workers are the unit of
+# parallelism; a second thread per worker only competes with the other processes).
+_WORKER_ENV = {"RAYON_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+@runtime_checkable
+class PortableEmbedder(Protocol):
+    """An embedder a parse worker can run: ``portable()`` is a picklable ``embed_sync`` that
+    computes the same vectors in any process."""
+
+    def portable(self) -> Callable[[Sequence[str]], Vectors]: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,15 @@ class Parsed:
     chunks: list[Chunk]
     parse_s: float = 0.0
     chunk_s: float = 0.0
+    vectors: Vectors | None = None  # when the worker embeds (a PortableEmbedder)
+    embed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Embedding:
+    """Sent before embedding many chunks: the file's deadline grows by their number."""
+
+    chunks: int
 
 
 @dataclass(frozen=True)
@@ -72,13 +100,16 @@ ParseResult = Parsed | ParseFailure
 
 
 def _worker_main(
-    inbox: Connection, conn: Connection, limits: FileLimits, max_chars: int, overlap_chars: int
+    inbox: Connection, conn: Connection, limits: FileLimits, max_chars: int, overlap_chars: int,
+    embed: Callable[[Sequence[str]], Vectors] | None = None,
 ) -> None:
-    """Loop: receive a job, parse and chunk it, send the result; exit on EOF or None."""
+    """Loop: receive a job, parse, chunk (and embed) it, send the result; exit on EOF or None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     import bs4  # noqa: F401 - imported now, so no file's time limit pays for it
     import pypdf  # noqa: F401
 
+    if embed is not None:
+        embed(["warm up"])  # loads the weights, before the memory cap
     cap = limits.worker_memory_mb * 1024 * 1024
     if cap > 0:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -92,12 +123,7 @@ def _worker_main(
             return
         result: ParseResult
         try:
-            started = time.perf_counter()
-            parsed = parse_document(Path(job.name), job.data, limits)
-            parsed_at = time.perf_counter()
-            chunks = chunk_blocks(parsed.blocks, max_chars=max_chars, overlap_chars=overlap_chars)
-            result = Parsed(parsed.title, chunks, parsed_at - started,
-                            time.perf_counter() - parsed_at)
+            result = _parse(job, conn, limits, max_chars, overlap_chars, embed)
         except DocumentError as exc:
             result = ParseFailure(exc.reason)
         except MemoryError:
@@ -108,6 +134,22 @@ def _worker_main(
         except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the whole ingest
             result = ParseFailure(f"could not be parsed ({type(exc).__name__}: {exc})")
         conn.send(result)
+
+
+def _parse(job: ParseJob, conn: Connection, limits: FileLimits, max_chars: int,
+           overlap_chars: int, embed: Callable[[Sequence[str]], Vectors] | None) -> Parsed:
+    started = time.perf_counter()
+    parsed = parse_document(Path(job.name), job.data, limits)
+    parsed_at = time.perf_counter()
+    chunks = chunk_blocks(parsed.blocks, max_chars=max_chars, overlap_chars=overlap_chars)
+    chunked_at = time.perf_counter()
+    if embed is None or not chunks:
+        return Parsed(parsed.title, chunks, parsed_at - started, chunked_at - parsed_at)
+    if len(chunks) > _EMBED_MARK_ABOVE:
+        conn.send(_Embedding(len(chunks)))
+    vectors = embed([embedding_text(parsed.title, c) for c in chunks])
+    return Parsed(parsed.title, chunks, parsed_at - started, chunked_at - parsed_at,
+                  vectors, time.perf_counter() - chunked_at)
 
 
 class _Worker:
@@ -127,7 +169,7 @@ class _Worker:
                 [sys.executable, "-m", "chatref.ingest._worker_main",
                  str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                start_new_session=False,
+                start_new_session=False, env={**os.environ, **_WORKER_ENV},
             )
         finally:
             os.close(to_child_r)
@@ -191,8 +233,7 @@ def _size(job: ParseJob) -> int:
 def serve(read_fd: int, write_fd: int) -> None:
     """The worker process's main: read the settings, then parse jobs until EOF."""
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-    limits, max_chars, overlap_chars = inbox.recv()
-    _worker_main(inbox, outbox, limits, max_chars, overlap_chars)
+    _worker_main(inbox, outbox, *inbox.recv())
 
 
 _DONE = object()
@@ -203,11 +244,12 @@ class ParsePool(Generic[T]):
 
     def __init__(
         self, *, limits: FileLimits, workers: int = 1, max_chars: int = 1200,
-        overlap_chars: int = 200,
+        overlap_chars: int = 200, embedder: PortableEmbedder | None = None,
     ) -> None:
         self._limits = limits
         self._count = max(1, workers)
-        self._args = (limits, max_chars, overlap_chars)
+        self._args = (limits, max_chars, overlap_chars,
+                      embedder.portable() if embedder is not None else None)
         self._workers: list[_Worker] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -364,6 +406,10 @@ class ParsePool(Generic[T]):
                 f"the parser process died (exit code {code}) reading this file")))
             self._replace(worker, retry)
             return
+        if isinstance(result, _Embedding):  # parsed: embedding is ours, not the file's, time
+            worker.deadline = (time.monotonic() + self._limits.timeout_s
+                               + result.chunks * _EMBED_S_PER_CHUNK)
+            return
         item, _ = worker.done(self._limits.timeout_s)
         results.put((item, result))
         if isinstance(result, ParseFailure) and result.worker_spent:
@@ -372,6 +418,9 @@ class ParsePool(Generic[T]):
             self._replace(worker, retry)
 
 
-def default_workers() -> int:
-    """One parse worker per core beyond the one the embedder uses (at least one)."""
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
+def default_workers(embedding: bool = False) -> int:
+    """One parse worker per core when they also embed (this process then only writes, a fifth
+    of the work), else one per core beyond the one this process embeds on; at least one, at
+    most four."""
+    cores = os.cpu_count() or 2
+    return max(1, min(4, cores if embedding else cores - 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,14 @@ class WordLlamaEmbedder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+
+    def __reduce__(self) -> tuple[type[WordLlamaEmbedder], tuple[Path, int]]:
+        """Pickled (for a parse worker), it is an unloaded copy: the weights load there."""
+        return (WordLlamaEmbedder, (self._cache_dir, self._dim))
+
+    def portable(self) -> Callable[[Sequence[str]], Vectors]:
+        """``embed_sync``, for a parse worker to embed with (ingest/workers.py)."""
+        return self.embed_sync
 
     @property
     def name(self) -> str:
