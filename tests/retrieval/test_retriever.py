@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from chatref.errors import InputError
 from chatref.ingest.pipeline import ingest_paths
-from chatref.retrieval.diversity import diversify, without_near_duplicates
+from chatref.retrieval.diversity import diversify, shingles, without_near_duplicates
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.fusion import (
     boost_documents,
@@ -87,6 +88,17 @@ def test_a_near_duplicate_of_a_better_passage_is_dropped_and_the_next_one_moves_
               Passage("b", "d2", "docs/policy.md", "t", None, None, shared + " (CI)", 2.0),
               Passage("c", "d3", "docs/api.md", "t", None, None, "Something else entirely", 1.0)]
     assert [p.chunk_id for p in without_near_duplicates(ranked, 2)] == ["a", "c"]
+
+
+@pytest.mark.parametrize("text", [
+    "Keys_rotate, monthly: 12.5% (copy 3)\tand\x1cthen", "Café naïve ÄÖ ß", "İstanbul ǅ x y",
+    "one", "", "a\x85b c d",
+])
+def test_shingles_split_ascii_and_other_text_into_the_same_words(text: str) -> None:
+    words = re.findall(r"\w+", text.lower())
+    expected = ({tuple(words[i:i + 3]) for i in range(len(words) - 2)} if len(words) >= 3
+                else ({tuple(words)} if words else set()))
+    assert shingles(text) == expected
 
 
 def test_a_heading_that_names_the_question_lifts_its_passage() -> None:
