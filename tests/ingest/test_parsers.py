@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from chatref.errors import DocumentError
-from chatref.ingest.parsers import parse_document
+from chatref.ingest.parsers import _pdfium_texts, parse_document
 from tests.ingest import documents
 
 
@@ -44,6 +46,25 @@ def test_pdf_blocks_carry_page_numbers(tmp_path: Path) -> None:
     assert parsed.title == "Disaster Recovery Plan"
     pages = {b.page for b in parsed.blocks if "objective" in b.text}
     assert pages == {1, 2}
+
+
+def test_pdf_text_is_pdfiums_with_the_words_pypdf_reads(tmp_path: Path) -> None:
+    pages = ["Recovery time objective is four hours for the chat service, and the "
+             "failover runbook is tested every quarter by the on-call engineer. " * 4,
+             "Second page.\n\nA new paragraph with naïve accents (Latin-1)."]
+    data = documents.pdf_bytes(pages)
+    assert _pdfium_texts(data, 2) is not None  # PDFium read it: not pypdf's fallback
+    parsed = parse_document(Path("two.pdf"), data)
+    reader = PdfReader(io.BytesIO(data))
+    for number, page in enumerate(reader.pages, start=1):
+        ours = " ".join(b.text for b in parsed.blocks if b.page == number).split()
+        assert ours == (page.extract_text() or "").split()
+
+
+def test_pypdf_reads_a_pdf_whose_pages_pdfium_counts_otherwise(tmp_path: Path) -> None:
+    data = documents.pdf_bytes(["One page."])
+    assert _pdfium_texts(data, 2) is None  # parse_pdf then extracts with pypdf
+    assert _pdfium_texts(data, 1) == ["One page."]
 
 
 def test_docx_headings_tables_and_title(tmp_path: Path) -> None:

@@ -107,6 +107,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     import bs4  # noqa: F401 - imported now, so no file's time limit pays for it
     import pypdf  # noqa: F401
+    import pypdfium2  # noqa: F401
 
     if embed is not None:
         embed(["warm up"])  # loads the weights, before the memory cap
