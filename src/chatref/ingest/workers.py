@@ -51,9 +51,6 @@ _PIPE_BUDGET = 32 * 1024
 # gets this long per chunk on top (a hundred times what it takes on a loaded machine).
 _EMBED_MARK_ABOVE = 256
 _EMBED_S_PER_CHUNK = 0.05
-# The worker's own environment: one thread for the tokenizer and numpy (workers are the unit of
-# parallelism; a second thread per worker only competes with the other processes).
-_WORKER_ENV = {"RAYON_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 @runtime_checkable
@@ -170,7 +167,7 @@ class _Worker:
                 [sys.executable, "-m", "chatref.ingest._worker_main",
                  str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                start_new_session=False, env={**os.environ, **_WORKER_ENV},
+                start_new_session=False,
             )
         finally:
             os.close(to_child_r)
