@@ -26,6 +26,8 @@ import asyncio
 import heapq
 import json
 import os
+import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -46,14 +48,55 @@ from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.types import SearchMode
 
 SIZES = {"10k": 1, "100k": 11, "1m": 111}  # copies of SciFact's 9,082 chunks
+MIXED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}  # one chunk a document
 
 
 def corpus(shared: Path, copies: int) -> Iterator[TextDocument]:
+    """SciFact's abstracts ``copies`` times, each text suffixed with its copy number."""
     base = list(load_beir(shared / "datasets" / "scifact").corpus())
     for n in range(copies):
         for doc in base:
             yield TextDocument(key=f"{doc.key}#{n}", title=doc.title,
                                text=f"{doc.text} (copy {n})")
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
+
+
+def mixed_corpus(shared: Path, size: int, *, duplicates: float = 0.0, seed: int = 14
+                 ) -> Iterator[TextDocument]:
+    """``size`` one-chunk documents, none a near-copy of another: each is a run of two to four
+    consecutive sentences of a random SciFact abstract (under its title) with one sentence of
+    another random abstract put in at a random place. Chunks cluster by topic as a real
+    collection's do (about ``size`` / 5,183 share an abstract), but no two have the same vector.
+
+    ``duplicates``: this fraction of the documents repeat an earlier one's text exactly under
+    a new key, half of them one of 20 "boilerplate" texts (each repeated thousands of times at
+    1M), half a random earlier document (the same file in several folders).
+    """
+    base = list(load_beir(shared / "datasets" / "scifact").corpus())
+    sentences = [_SENTENCE.split(doc.text.strip()) for doc in base]
+    rng = random.Random(seed)
+    made: list[tuple[str, str]] = []
+    for n in range(size):
+        if made and rng.random() < duplicates:
+            title, text = made[rng.randrange(min(20, len(made)))] if rng.random() < 0.5 \
+                else made[rng.randrange(len(made))]
+            yield TextDocument(key=f"mix{n}", title=title, text=text)
+            continue
+        a = rng.randrange(len(base))
+        own = sentences[a]
+        width = rng.randint(2, 4)
+        start = rng.randrange(max(1, len(own) - width + 1))
+        picked = own[start:start + width]
+        other = sentences[rng.randrange(len(base))]
+        picked.insert(rng.randint(0, len(picked)), other[rng.randrange(len(other))])
+        while len(picked) > 1 and sum(len(s) + 1 for s in picked) > 1100:
+            picked.pop()
+        title, text = base[a].title, " ".join(picked)
+        if len(made) < 1_000_000:
+            made.append((title, text))
+        yield TextDocument(key=f"mix{n}", title=title, text=text)
 
 
 def files_mb(path: Path) -> dict[str, float]:
@@ -63,11 +106,11 @@ def files_mb(path: Path) -> dict[str, float]:
     return {"sqlite_mb": round(sqlite_bytes / 1e6, 1), "graph_mb": round(graph_bytes / 1e6, 1)}
 
 
-async def build(path: Path, embedder: WordLlamaEmbedder, shared: Path, copies: int
+async def build(path: Path, embedder: WordLlamaEmbedder, documents: Iterator[TextDocument]
                 ) -> dict[str, object]:
     index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension)
     try:
-        report = await ingest_texts(corpus(shared, copies), index, embedder)
+        report = await ingest_texts(documents, index, embedder)
     finally:
         index.close()
     return {"chunks": report.chunks_written, "elapsed_s": round(report.elapsed_s, 1),
@@ -138,18 +181,33 @@ async def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("bench/.work"))
     parser.add_argument("--size", choices=sorted(SIZES), required=True)
+    parser.add_argument("--corpus", choices=("copies", "mixed"), default="copies",
+                        help="SciFact copied (worst case for the graph) or mixed sentences.")
+    parser.add_argument("--duplicates", type=float, default=0.0,
+                        help="mixed corpus: this fraction of documents repeat another exactly")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ef", type=int, default=EXPANSION_SEARCH, help="HNSW expansion_search")
+    parser.add_argument("--build-only", action="store_true",
+                        help="Build the index if missing, measure nothing.")
     parser.add_argument("--busy-core", action="store_true",
                         help="Keep one core busy with a spinning process during the latencies.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = WordLlamaEmbedder(args.out / "wl")
-    path = args.out / f"scale-{args.size}.sqlite"
-    result: dict[str, object] = {"size": args.size, "ef": args.ef,
+    if args.corpus == "copies":
+        path = args.out / f"scale-{args.size}.sqlite"
+        documents = corpus(args.shared, SIZES[args.size])
+    else:
+        dup = f"-dup{args.duplicates:g}" if args.duplicates else ""
+        path = args.out / f"scale-mixed{dup}-{args.size}.sqlite"
+        documents = mixed_corpus(args.shared, MIXED_SIZES[args.size], duplicates=args.duplicates)
+    result: dict[str, object] = {"size": args.size, "corpus": args.corpus, "ef": args.ef,
                                  "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     if not path.exists():
-        result["build"] = await build(path, embedder, args.shared, SIZES[args.size])
+        result["build"] = await build(path, embedder, documents)
+        if args.build_only:
+            print(json.dumps(result, indent=1))
+            return
         # Measure in a fresh process: this one holds the build's memory.
         child = subprocess.run([sys.executable, *sys.argv], capture_output=True, text=True,
                                check=True)

@@ -59,18 +59,19 @@ async def test_a_missing_or_spoilt_graph_file_is_rebuilt(
     tmp_path: Path, embedder: WordLlamaEmbedder
 ) -> None:
     path = tmp_path / "index.sqlite"
-    index = open_index(path, embedder)
+    index = open_index(path, embedder, exact_search_below=0)  # a graph even for two chunks
     await add(index, embedder, "cats", ["cats purr and chase mice"])
     await add(index, embedder, "cars", ["engines, tyres and gearboxes of cars"])
     saved = index.save_vectors()
     index.close()
+    assert saved is not None
     assert VectorAnn.files(path) == [(int(saved.name.split("-")[-1].split(".")[0]), saved)]
     query = (await embedder.embed(["kitten chasing a mouse"]))[0]
     for spoil in (lambda f: f.write_bytes(b"not a graph" * 50), lambda f: f.write_bytes(b""),
                   lambda f: f.unlink()):
         (_, file), = VectorAnn.files(path)
         spoil(file)
-        reopened = open_index(path, embedder)
+        reopened = open_index(path, embedder, exact_search_below=0)
         try:
             assert [p.doc_id for p in await reopened.vector_search(query, 2)] == ["cats", "cars"]
         finally:

@@ -6,7 +6,8 @@ The file records which embedder built it; opening it with another raises
 ``EmbedderMismatchError``.
 
 Vector search goes through an HNSW graph of the vectors (retrieval/ann.py), saved beside the file
-and rebuilt from it when missing or unreadable. Every chunk insert and delete is recorded in a
+and rebuilt from it when missing or unreadable; a small index has no graph (an exact scan of its
+vectors, read from the file when opened). Every chunk insert and delete is recorded in a
 change log (``vector_log``, by triggers); a graph knows the last log entry it contains, and when
 another connection has changed the index (a generation counter in ``meta``) it applies the
 entries after that. An ingest saves the graph when it finishes and drops the log entries the saved
@@ -166,7 +167,9 @@ class SqliteIndex:
         self.dimension = dimension
         self.embedder_name = embedder_name
         self._lock = threading.RLock()
-        self._ann = ann or VectorAnn(dimension)
+        # "is not None": an empty VectorAnn is falsy (it has a length), and "ann or ..." dropped
+        # the settings open() passed (search depth, threshold) for the defaults.
+        self._ann = ann if ann is not None else VectorAnn(dimension)
         self._ann_seq = -1  # the last vector_log entry in the graph; -1: not loaded yet
         self._ann_generation = -1
         self._keyword_postings_budget = keyword_postings_budget  # bench/ passes others
@@ -497,9 +500,11 @@ class SqliteIndex:
         finally:
             conn.execute("COMMIT")
 
-    def save_vectors(self) -> Path:
+    def save_vectors(self) -> Path | None:
         """Bring the graph up to date, save it beside the index and drop the log entries it
-        holds (ingestion calls this when it finishes; opening a large index is then fast)."""
+        holds (ingestion calls this when it finishes; opening a large index is then fast). A
+        small index has no graph: no file is saved (``None``) and the log is dropped all the
+        same, since opening it reads every row anyway."""
         with self._vlock:
             self._catch_up()
             saved = self._ann.save(self.path, self._ann_seq)
@@ -518,8 +523,8 @@ class SqliteIndex:
         return saved
 
     def _ensure_ann(self) -> None:
-        """Under ``_vlock``: on first use load the saved graph, or build and save it; then catch
-        up with the log."""
+        """Under ``_vlock``: on first use load the saved graph, or build it (and save it when
+        the index is large enough to have one); then catch up with the log."""
         if self._ann_seq < 0:
             floor = int(self._vconn.execute(
                 "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
@@ -530,7 +535,7 @@ class SqliteIndex:
                     self._rebuild_ann(self._vconn)
                 finally:
                     self._vconn.execute("COMMIT")
-                if len(self._ann):
+                if self._ann.has_graph:
                     self._ann.save(self.path, self._ann_seq)
         self._catch_up()
 
