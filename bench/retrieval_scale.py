@@ -1,7 +1,7 @@
 """The scale curve of the embedded index: 10k, 100k and 1M chunks.
 
     .venv/bin/python bench/retrieval_scale.py --shared ../shared --out bench/.work --size 1m \
-        [--busy-core] [--rounds 3] [--ef 128]
+        [--busy-core] [--rounds 3] [--ef 128] [--skip-recall]
 
 For one size: builds the index if bench/.work has none (through ``ingest_texts``, so the build
 time is the ingestion time, FTS5 merge and HNSW graph included), then in this fresh process
@@ -191,6 +191,8 @@ async def main() -> None:
                         help="Build the index if missing, measure nothing.")
     parser.add_argument("--busy-core", action="store_true",
                         help="Keep one core busy with a spinning process during the latencies.")
+    parser.add_argument("--skip-recall", action="store_true",
+                        help="Latencies only (paired before/after runs of the keyword half).")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = WordLlamaEmbedder(args.out / "wl")
@@ -237,7 +239,8 @@ async def main() -> None:
         if spinner is not None:
             spinner.kill()
             spinner.wait()
-    result["vector_recall"] = recall(index, vectors, exact_top(path, vectors))
+    if not args.skip_recall:
+        result["vector_recall"] = recall(index, vectors, exact_top(path, vectors))
     index.close()
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=1))

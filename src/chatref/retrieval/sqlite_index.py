@@ -49,6 +49,9 @@ BM25_WEIGHTS = (2.0, 2.0, 1.0)
 # more rows than this. Chosen in bench/retrieval_perf.py and bench/retrieval_scale.py; it changes
 # nothing on SciFact's 9k chunks (docs/benchmarks.md).
 KEYWORD_POSTINGS_BUDGET = 10_000
+# Page cache of the keyword connection, in KiB (SQLite's default is 2,000): 15% off a 1M-chunk
+# keyword search's median in a paired run (docs/benchmarks.md); filled only as pages are read.
+KEYWORD_CACHE_KIB = 65_536
 # A joined pair ("failover") is searched only when at least this many chunks use it: rarer ones
 # are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
 # the ranking on their own.
@@ -159,6 +162,9 @@ class SqliteIndex:
         ann: VectorAnn | None = None,
     ) -> None:
         self._conn = conn  # writes and keyword search, under _lock
+        # bm25() reads each scored row's size record: with SQLite's default 2 MB page cache a
+        # 1M-chunk index misses on most of them (``KEYWORD_CACHE_KIB``).
+        conn.execute(f"PRAGMA cache_size = -{KEYWORD_CACHE_KIB}")
         # Vector search reads through its own connection (WAL readers do not block each other),
         # so the two halves of a hybrid search never wait for one another.
         self._vconn = _connect(path)
