@@ -1,22 +1,25 @@
 """The scale curve of the embedded index: 10k, 100k and 1M chunks.
 
     .venv/bin/python bench/retrieval_scale.py --shared ../shared --out bench/.work --size 1m \
-        [--busy-core] [--rounds 3] [--ef 128] [--skip-recall]
+        [--corpus mixed] [--busy-core] [--rounds 3] [--ef 256] [--recall-ef 128,512] \
+        [--skip-recall]
 
 For one size: builds the index if bench/.work has none (through ``ingest_texts``, so the build
-time is the ingestion time, FTS5 merge and HNSW graph included), then in this fresh process
-measures the index's memory (resident set growth from opening it to its first searches), its
-size on disk, search latency per mode (``Retriever.search``, top 5, SciFact's 300 test claims,
-``--rounds`` times each) and the vector half's recall@10 against an exact float32 scan of every
-stored vector. ``--busy-core`` keeps one core busy with a spinning process while the latencies
-are measured (use it only on an otherwise quiet machine). Prints one JSON object, with the load
-average at the start and the end.
+time is the ingestion time, FTS5 merge and HNSW graph included; ``--build-only`` stops there),
+then in this fresh process measures the index's memory (resident set growth from opening it to
+its first searches), its size on disk, search latency per mode (``Retriever.search``, top 5,
+SciFact's 300 test claims, ``--rounds`` times each) and the vector half's recall@10 against an
+exact float32 scan of every stored vector, with the time of ``SqliteIndex.nearest_chunks``
+alone (``--recall-ef``: also at those graph search depths). ``--busy-core`` keeps one core busy
+with a spinning process while the latencies are measured (use it only on an otherwise quiet
+machine). Prints one JSON object, with the load average at the start and the end.
 
-The corpus is SciFact's abstracts (9,082 chunks a copy); bigger indexes repeat it under new
-document keys with the copy number appended to every text (bench/retrieval_perf.py), so posting
-lists, the graph and the vectors have their real size. The copies of one abstract have nearly
-the same vector, so recall@10 is also given tie-aware (a returned chunk counts when its exact
-score is within 1e-4 of the exact tenth) and as the ratio of exact score sums.
+Corpora: ``copies`` (the default) is SciFact's abstracts (9,082 chunks a copy) repeated under new
+document keys with the copy number appended to every text, so each abstract has 11 or 111
+near-identical vectors: the worst case for a proximity graph, and plain recall@10 is partly a
+lottery among ties, so it is also given tie-aware (a returned chunk counts when its exact score
+is within 1e-4 of the exact tenth) and as the ratio of exact score sums. ``mixed`` has no
+near-copies (``mixed_corpus``); ``--duplicates 0.2`` adds exact duplicates to it.
 """
 
 from __future__ import annotations
@@ -142,9 +145,11 @@ def recall(index: SqliteIndex, queries: np.ndarray, exact: list[list[tuple[float
     also counts when its exact float32 score is within 1e-4 of the exact tenth (the copies of
     one abstract tie to about that), and the ratio of the exact scores' sums."""
     conn = sqlite3.connect(index.path)
-    plain, tie_aware, ratio = [], [], []
+    plain, tie_aware, ratio, took = [], [], [], []
     for vector, truth in zip(queries, exact, strict=True):
+        started = time.perf_counter()
         ids, _ = index.nearest_chunks(vector, 10)
+        took.append((time.perf_counter() - started) * 1000)
         marks = ",".join("?" * len(ids))
         rows = conn.execute(f"SELECT vector FROM chunks WHERE id IN ({marks})",  # noqa: S608
                             ids.tolist()).fetchall()
@@ -156,7 +161,9 @@ def recall(index: SqliteIndex, queries: np.ndarray, exact: list[list[tuple[float
     conn.close()
     return {"recall_at_10": round(statistics.mean(plain), 4),
             "recall_at_10_tie_aware": round(statistics.mean(tie_aware), 4),
-            "score_sum_ratio": round(statistics.mean(ratio), 5)}
+            "score_sum_ratio": round(statistics.mean(ratio), 5),
+            "nearest_p50_ms": round(statistics.median(took), 2),
+            "nearest_p95_ms": round(percentile(took, 0.95), 2)}
 
 
 async def latency(index: SqliteIndex, embedder: WordLlamaEmbedder, queries: list[str],
@@ -187,6 +194,8 @@ async def main() -> None:
                         help="mixed corpus: this fraction of documents repeat another exactly")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ef", type=int, default=EXPANSION_SEARCH, help="HNSW expansion_search")
+    parser.add_argument("--recall-ef", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[], help="Also measure recall at these graph search depths.")
     parser.add_argument("--build-only", action="store_true",
                         help="Build the index if missing, measure nothing.")
     parser.add_argument("--busy-core", action="store_true",
@@ -240,7 +249,11 @@ async def main() -> None:
             spinner.kill()
             spinner.wait()
     if not args.skip_recall:
-        result["vector_recall"] = recall(index, vectors, exact_top(path, vectors))
+        exact = exact_top(path, vectors)
+        result["vector_recall"] = recall(index, vectors, exact)
+        for depth in args.recall_ef:
+            index.set_search_depth(depth)
+            result[f"vector_recall_ef{depth}"] = recall(index, vectors, exact)
     index.close()
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=1))

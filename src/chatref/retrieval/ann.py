@@ -22,6 +22,7 @@ rows; it never decides what is indexed. A small index saves no file: it is read 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -46,6 +47,13 @@ EXACT_SEARCH_BELOW = 20_000
 
 Ids = npt.NDArray[np.int64]
 _FILE = re.compile(r"\.vectors-(\d+)\.usearch$")
+_COPIES = ".copies.npz"  # beside each graph file: its digests and copies
+
+
+def _digest(half: npt.NDArray[np.float16]) -> npt.NDArray[np.uint64]:
+    """A 64-bit digest of each float16 row (BLAKE2b)."""
+    return np.array([int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest())
+                     for row in half], dtype=np.uint64)
 
 
 class VectorAnn:
@@ -61,6 +69,13 @@ class VectorAnn:
         self._exact_below = exact_search_below
         self._threads = threads  # for building the graph (0: every core); searches use one
         self._index: Index | None = None  # the graph, once large enough
+        # Identical vectors (the same file in two folders, boilerplate chunks) are one node of
+        # the graph, keyed by one of their chunk ids; the others are its copies. Every node's
+        # float16 digest, sorted, finds the node a new vector repeats.
+        self._digests = np.zeros(0, dtype=np.uint64)
+        self._digest_keys = np.zeros(0, dtype=np.int64)
+        self._copies: dict[int, list[int]] = {}  # node key -> the other chunk ids with its vector
+        self._copy_of: dict[int, int] = {}  # chunk id -> the node key holding its vector
         self._ids: Ids = np.zeros(0, dtype=np.int64)  # the matrix's rows, while small
         self._matrix: Vectors = np.zeros((0, dimension), dtype=np.float32)
 
@@ -76,7 +91,20 @@ class VectorAnn:
                          exact_search_below=self._exact_below, threads=self._threads)
 
     def __len__(self) -> int:
-        return len(self._index) if self._index is not None else len(self._ids)
+        if self._index is None:
+            return len(self._ids)
+        return len(self._index) + len(self._copy_of)
+
+    @property
+    def expansion_search(self) -> int:
+        """The graph's search depth (candidates kept while walking it)."""
+        return self._expansion_search
+
+    @expansion_search.setter
+    def expansion_search(self, depth: int) -> None:
+        self._expansion_search = depth
+        if self._index is not None:
+            self._index.expansion_search = depth  # type: ignore[misc]  # it has a setter
 
     @property
     def has_graph(self) -> bool:
@@ -94,10 +122,8 @@ class VectorAnn:
             self._ids = np.concatenate([self._ids[keep], ids])
             self._matrix = np.concatenate([self._matrix[keep], matrix])
         else:
-            present = np.asarray(self._index.contains(ids), dtype=bool)
-            if present.any():
-                self._index.remove(ids[present])
-            self._index.add(ids.astype(np.uint64), matrix, threads=self._threads)
+            self._graph_remove(ids)
+            self._graph_add(ids, matrix)
         self._settle()
 
     def remove(self, ids: Ids) -> None:
@@ -108,29 +134,116 @@ class VectorAnn:
             keep = ~np.isin(self._ids, ids)
             self._ids, self._matrix = self._ids[keep], self._matrix[keep]
         else:
-            present = np.asarray(self._index.contains(ids), dtype=bool)
-            if present.any():
-                self._index.remove(ids[present])
+            self._graph_remove(ids)
         self._settle()
 
     def _settle(self) -> None:
         """Build the graph when the matrix reaches the threshold; go back to a matrix below half
         of it (the graph's float16 vectors then become the matrix)."""
         if self._index is None and len(self._ids) >= max(self._exact_below, 1):
-            index = self._new_index()
-            index.add(self._ids.astype(np.uint64), self._matrix, threads=self._threads)
-            self._index = index
+            ids, matrix = self._ids, self._matrix
+            self._index = self._new_index()
             self._ids = np.zeros(0, dtype=np.int64)
             self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
-        elif self._index is not None and len(self._index) < self._exact_below // 2:
+            self._graph_add(ids, matrix)
+        elif self._index is not None and len(self) < self._exact_below // 2:
             keys = np.asarray(self._index.keys, dtype=np.int64)
-            rows = self._index.get(keys.astype(np.uint64), dtype="f32")
-            matrix = np.zeros((len(keys), self.dimension), dtype=np.float32)
-            for i, row in enumerate(rows if isinstance(rows, tuple) else [rows]):
-                if row is not None:
-                    matrix[i] = row
+            matrix = self._vectors_of(keys)
+            owners = {int(k): i for i, k in enumerate(keys)}
+            copies = [(chunk, owners[key]) for chunk, key in self._copy_of.items()]
+            self._ids = np.concatenate([keys, np.array([c for c, _ in copies], dtype=np.int64)])
+            self._matrix = np.concatenate([matrix, matrix[[r for _, r in copies]]])
             self._index = None
-            self._ids, self._matrix = keys, matrix
+            self._digests = np.zeros(0, dtype=np.uint64)
+            self._digest_keys = np.zeros(0, dtype=np.int64)
+            self._copies, self._copy_of = {}, {}
+
+    def _graph(self) -> Index:
+        if self._index is None:
+            raise RuntimeError("no graph while the index is small")
+        return self._index
+
+    def _vectors_of(self, keys: Ids) -> Vectors:
+        """The graph's (float16) vectors of these node keys, as float32 rows."""
+        index = self._graph()
+        matrix = np.zeros((len(keys), self.dimension), dtype=np.float32)
+        rows = index.get(keys.astype(np.uint64), dtype="f32") if len(keys) else ()
+        for i, row in enumerate(rows if isinstance(rows, tuple) else [rows]):
+            if row is not None:
+                matrix[i] = np.asarray(row).reshape(-1)
+        return matrix
+
+    def _graph_add(self, ids: Ids, matrix: Vectors) -> None:
+        """Add chunks that are not in the graph: a vector identical (in float16) to a node's or
+        to an earlier one of this batch becomes that node's copy, every other one a node."""
+        index = self._graph()
+        half = matrix.astype(np.float16)
+        digests = _digest(half)
+        _, first, inverse = np.unique(digests, return_index=True, return_inverse=True)
+        at = np.minimum(np.searchsorted(self._digests, digests), max(len(self._digests) - 1, 0))
+        known = (self._digests[at] == digests) if len(self._digests) else np.zeros(len(ids), bool)
+        node = np.zeros(len(ids), dtype=bool)
+        node[first] = True
+        node &= ~known
+        for row in np.flatnonzero(~node).tolist():  # repeats: few, unless a corpus is copies
+            if known[row]:
+                key = int(self._digest_keys[at[row]])
+                same = np.array_equal(self._vectors_of(np.array([key])).astype(np.float16)[0],
+                                      half[row])
+            else:
+                key = int(ids[first[inverse[row]]])
+                same = np.array_equal(half[first[inverse[row]]], half[row])
+            if same:
+                self._copies.setdefault(key, []).append(int(ids[row]))
+                self._copy_of[int(ids[row])] = key
+            else:  # a digest collision: not a copy after all
+                node[row] = True
+        index.add(ids[node].astype(np.uint64), matrix[node], threads=self._threads)
+        self._index_digests(np.concatenate([self._digests, digests[node]]),
+                            np.concatenate([self._digest_keys, ids[node]]))
+
+    def _index_digests(self, digests: npt.NDArray[np.uint64], keys: Ids) -> None:
+        order = np.argsort(digests, kind="stable")
+        self._digests, self._digest_keys = digests[order], keys[order]
+
+    def _graph_remove(self, ids: Ids) -> None:
+        """Remove these chunks; a node whose chunk goes while it has copies is kept under one
+        of the copies' ids."""
+        index = self._graph()
+        nodes = []
+        for chunk in ids.tolist():
+            key = self._copy_of.pop(chunk, None)
+            if key is None:
+                nodes.append(chunk)
+                continue
+            self._copies[key].remove(chunk)
+            if not self._copies[key]:
+                del self._copies[key]
+        gone = np.array(nodes, dtype=np.int64)
+        gone = gone[np.asarray(index.contains(gone), dtype=bool)] if len(gone) else gone
+        if not len(gone):
+            return
+        old, new = [], []
+        for key in gone.tolist():
+            copies = self._copies.pop(key, None)
+            if copies:
+                heir, rest = copies[0], copies[1:]
+                del self._copy_of[heir]
+                for chunk in rest:
+                    self._copy_of[chunk] = heir
+                if rest:
+                    self._copies[heir] = rest
+                old.append(key)
+                new.append(heir)
+        moved = self._vectors_of(np.array(old, dtype=np.int64))
+        index.remove(gone)
+        if old:
+            index.add(np.array(new, dtype=np.uint64), moved, threads=self._threads)
+        heirs = dict(zip(old, new, strict=True))
+        keys = np.array([heirs.get(k, k) for k in self._digest_keys.tolist()], dtype=np.int64) \
+            if heirs else self._digest_keys
+        keep = ~np.isin(self._digest_keys, gone[~np.isin(gone, old)])
+        self._index_digests(self._digests[keep], keys[keep])
 
     def search(self, query: Vectors, limit: int) -> tuple[Ids, npt.NDArray[np.float32]]:
         """The ``limit`` nearest chunk ids and their cosine scores, best first."""
@@ -142,6 +255,12 @@ class VectorAnn:
         matches = self._index.search(vector, limit, threads=1)
         ids = np.asarray(matches.keys, dtype=np.int64)
         scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)  # "ip" distance: 1 - dot
+        if self._copies:  # each node stands for its copies too, with the same score
+            found = zip(ids.tolist(), scores.tolist(), strict=True)
+            pairs = [(chunk, score) for key, score in found
+                     for chunk in [key, *self._copies.get(key, ())]][:limit]
+            ids = np.array([c for c, _ in pairs], dtype=np.int64)
+            scores = np.array([s for _, s in pairs], dtype=np.float32)
         return ids, scores
 
     def _exact_search(self, query: Vectors, limit: int) -> tuple[Ids, npt.NDArray[np.float32]]:
@@ -163,16 +282,26 @@ class VectorAnn:
         return sorted(found, reverse=True)
 
     def save(self, index_path: Path, seq: int) -> Path | None:
-        """Write the graph atomically as the file for log sequence ``seq`` and drop older files.
-        Without a graph (a small index) nothing is written, older files are dropped all the
-        same, and the answer is ``None``: a small index is rebuilt from its rows when opened."""
+        """Write the graph atomically as the file for log sequence ``seq`` (its digests and
+        copies first, beside it) and drop older files. Without a graph (a small index) nothing
+        is written, older files are dropped all the same, and the answer is ``None``: a small
+        index is read from its rows when opened."""
         target = None
         if self._index is not None:
             target = index_path.with_name(f"{index_path.name}.vectors-{seq}.usearch")
+            copies = target.with_name(target.name + _COPIES)
+            partial = copies.with_name(f"{copies.name}.{os.getpid()}.partial")
+            with partial.open("wb") as out:
+                np.savez(out, digests=self._digests, keys=self._digest_keys,
+                         copies=np.array(list(self._copy_of), dtype=np.int64),
+                         of=np.array(list(self._copy_of.values()), dtype=np.int64))
+            os.replace(partial, copies)
             partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
             self._index.save(str(partial))
             os.replace(partial, target)
-        for other_seq, other in self.files(index_path):
+        for other in index_path.parent.glob(f"{index_path.name}.vectors-*.usearch*"):
+            match = re.search(r"\.vectors-(\d+)\.usearch", other.name)
+            other_seq = int(match.group(1)) if match else seq
             if other_seq < seq or (target is None and other_seq == seq):
                 with contextlib.suppress(OSError):  # another process may have removed it
                     other.unlink()
@@ -180,7 +309,8 @@ class VectorAnn:
 
     def load(self, file: Path) -> None:
         """Replace this graph with the one saved in ``file``; raises ``ValueError`` if that file
-        is not a graph of this dimension (truncated, overwritten, another embedder's)."""
+        or its copies beside it are not a graph of this dimension (truncated, overwritten,
+        another embedder's). A graph saved without copies gets its digests from its vectors."""
         try:
             meta = Index.metadata(str(file))
         except Exception as exc:  # noqa: BLE001 - usearch raises RuntimeError or worse on garbage
@@ -195,4 +325,25 @@ class VectorAnn:
         self._index = fresh
         self._ids = np.zeros(0, dtype=np.int64)
         self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
+        self._copies, self._copy_of = {}, {}
+        sidecar = file.with_name(file.name + _COPIES)
+        if sidecar.exists():
+            try:
+                with np.load(sidecar) as saved:
+                    digests, keys = saved["digests"], saved["keys"]
+                    copies, of = saved["copies"].tolist(), saved["of"].tolist()
+            except Exception as exc:  # noqa: BLE001 - numpy raises several kinds on garbage
+                self._index = None
+                raise ValueError(f"{sidecar} is not a copies file: {exc}") from exc
+            if len(digests) != len(fresh) or len(keys) != len(fresh) or len(copies) != len(of):
+                self._index = None
+                raise ValueError(f"{sidecar} does not match {file}")
+            self._digests = np.asarray(digests, dtype=np.uint64)
+            self._digest_keys = np.asarray(keys, dtype=np.int64)
+            for chunk, key in zip(copies, of, strict=True):
+                self._copy_of[chunk] = key
+                self._copies.setdefault(key, []).append(chunk)
+        else:
+            keys = np.asarray(fresh.keys, dtype=np.int64)
+            self._index_digests(_digest(self._vectors_of(keys).astype(np.float16)), keys)
         self._settle()

@@ -554,6 +554,11 @@ class SqliteIndex:
             self._ensure_ann()
             return self._ann.search(query, limit)
 
+    def set_search_depth(self, expansion_search: int) -> None:
+        """The graph's search depth from now on (benchmarks compare depths on one index)."""
+        with self._vlock:
+            self._ann.expansion_search = expansion_search
+
     def vector_search_sync(self, vector: Vectors, limit: int) -> list[Passage]:
         ids, scores = self.nearest_chunks(vector, limit)
         scored = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
