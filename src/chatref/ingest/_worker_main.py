@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import sys
 
-# One tokenizer thread per worker: the workers are the unit of parallelism, and a second thread
-# in each only competes with the other processes. Set before the tokenizer's thread pool starts;
-# written, not read (Settings stays the only reader of the environment).
+# The tokenizer runs in the worker's own thread: the workers are the unit of parallelism. Its
+# thread pool's second thread only competed with the other processes, and handing each file's
+# few chunks to a pool thread made embedding them 1.7 times as costly (docs/benchmarks.md).
+# Written, not read: Settings stays the only reader of the environment.
+os.putenv("TOKENIZERS_PARALLELISM", "false")
 os.putenv("RAYON_NUM_THREADS", "1")
 
 from chatref.ingest.workers import serve  # noqa: E402 - after the line above
