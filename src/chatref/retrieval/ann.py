@@ -33,16 +33,18 @@ from usearch.index import Index
 
 from chatref.retrieval.types import Vectors
 
-# HNSW parameters, chosen in bench/retrieval_scale.py's graph study (docs/benchmarks.md): vector
-# recall@10 against an exact float32 scan at or above 0.98 at 100k and 1M chunks of a realistic
-# corpus (no near-copies).
+# HNSW parameters, chosen with bench/retrieval_scale.py (docs/benchmarks.md, "The vector half at
+# scale"): recall@10 against an exact float32 scan 0.985 at 100k chunks of a corpus without
+# near-copies at search depth 256 (0.963 at 128, 0.991 at 512). Expansion 128 on add gave more
+# recall per depth but took two to four times as long to build.
 CONNECTIVITY = 16
 EXPANSION_ADD = 64
 EXPANSION_SEARCH = 256
-# Below this many vectors there is no graph: a search is an exact scan of a float32 matrix (5 MB
-# and well under a millisecond at 5k chunks, ~2 ms at 20k), and nothing is built or saved. At
-# this size the graph is built from the matrix; it turns back into a matrix only below half of
-# it, so an index near the threshold does not rebuild its graph back and forth.
+# Below this many vectors there is no graph: a search is an exact scan of a float32 matrix (about
+# 2 ms at 20,000 on a quiet machine, a fifth of the 9 ms measured at 100k; the graph takes 1-2 ms
+# at 100k), and nothing is built or saved. At this size the graph is built from the matrix; it
+# turns back into a matrix only below half of it, so an index near the threshold does not
+# rebuild its graph back and forth.
 EXACT_SEARCH_BELOW = 20_000
 
 Ids = npt.NDArray[np.int64]
