@@ -179,7 +179,10 @@ class _Worker:
         self.deadline = 0.0  # for the oldest job in flight
         self.broken = False  # a send failed: it is replaced once its results are read
         self._send_conn.send(args)
-        # Wait until it has imported its parsers: a file's time limit is for parsing only.
+
+    def wait_ready(self) -> None:
+        """Wait until it has imported its parsers (and loaded the embedder): a file's time limit
+        is for parsing only."""
         if not self.conn.poll(_START_TIMEOUT_S) or self.conn.recv() != _READY:
             self.kill()
             raise RuntimeError("a parse worker did not start")
@@ -296,9 +299,17 @@ class ParsePool(Generic[T]):
         return self._results.qsize()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._args)
-        self._workers.append(worker)
-        return worker
+        """Start a worker; the first time, all of them at once, so they load in parallel."""
+        starting = [_Worker(self._args) for _ in range(1 if self._workers else self._count)]
+        try:
+            for worker in starting:
+                worker.wait_ready()
+        except BaseException:
+            for worker in starting:
+                worker.kill()
+            raise
+        self._workers.extend(starting)
+        return starting[0]
 
     def _replace(self, worker: _Worker, retry: deque[tuple[object, ParseJob]]) -> None:
         """Stop ``worker``; the jobs still queued in it go first to the next ones."""
