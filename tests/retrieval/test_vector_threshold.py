@@ -130,3 +130,15 @@ def test_the_matrix_and_the_graph_swap_at_the_threshold_and_at_half_of_it() -> N
     ids, scores = ann.search(vectors[50], 3)
     assert ids[0] == 50 and abs(float(scores[0]) - 1.0) < 2e-3  # float16 rows from the graph
     assert set(ids.tolist()) <= set(range(45, 60))
+
+
+def test_the_search_depth_is_the_given_one_or_follows_the_graph_size() -> None:
+    from chatref.retrieval.ann import DEEP_SEARCH_DEPTH, DEEP_SEARCH_FROM, SEARCH_DEPTH
+
+    vectors = np.eye(16, dtype=np.float32)
+    ann = VectorAnn(16, exact_search_below=0)
+    ann.add(np.arange(16), vectors)
+    assert ann.search_depth() == SEARCH_DEPTH < DEEP_SEARCH_DEPTH and DEEP_SEARCH_FROM > 16
+    ann.expansion_search = 40
+    assert ann.search_depth() == 40
+    assert ann.search(vectors[3], 1)[0].tolist() == [3]
