@@ -1,9 +1,10 @@
 """Embedders: WordLlama (embedded default, weights inside its wheel).
 
-WordLlama looks for its tokenizer under ``wordllama/tokenizer/`` but its wheel ships it under
-``wordllama/tokenizers/``, so a bare ``WordLlama.load()`` would try to download it. We copy the
-shipped file into a cache directory and load with ``disable_download=True``: nothing is fetched
-at run time.
+Embedding reads the token table and the tokenizer straight from the files the wordllama wheel
+ships (``WordLlamaEmbedder._weights``): nothing is fetched at run time. WordLlama's own model
+(``_load``, for comparisons) looks for its tokenizer under ``wordllama/tokenizer/`` but its wheel
+ships it under ``wordllama/tokenizers/``, so a bare ``WordLlama.load()`` would try to download
+it: we copy the shipped file into a cache directory and load with ``disable_download=True``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class WordLlamaEmbedder:
         self._dim = dim
         self._model: Any = None
         self._tokenizer: Any = None
+        self._table: Vectors | None = None
         self._lock = threading.Lock()
 
     def __reduce__(self) -> tuple[type[WordLlamaEmbedder], tuple[Path, int]]:
@@ -57,6 +59,7 @@ class WordLlamaEmbedder:
         return self._dim
 
     def _load(self) -> Any:
+        """WordLlama's own model (tests compare ``embed_sync`` with its ``embed``)."""
         with self._lock:
             if self._model is None:
                 import wordllama
@@ -75,21 +78,45 @@ class WordLlamaEmbedder:
                     target = target_dir / source.name
                     if not target.exists():
                         shutil.copyfile(source, target)
-                model = WordLlama.load(
+                self._model = WordLlama.load(
                     WORDLLAMA_CONFIG, cache_dir=self._cache_dir, dim=self._dim,
                     disable_download=True,
                 )
-                # Our own copy of its tokenizer, without the padding WordLlama turns on, and
-                # without its normalizer (_pieces does the same in a third of the time).
+            return self._model
+
+    def _weights(self) -> tuple[Vectors, Any]:
+        """The token table and our tokenizer, read from the files WordLlama ships, as
+        ``WordLlama.load`` reads them (its ``embedding.weight`` as float32) but without importing
+        wordllama (half a second, paid again by every parse worker). The tokenizer has no
+        padding and no normaliser (``_pieces`` does the latter in a third of the time)."""
+        with self._lock:
+            if self._table is None:
+                from importlib.util import find_spec
+
+                from safetensors import safe_open
                 from tokenizers import Tokenizer
 
-                tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+                spec = find_spec("wordllama")  # where it is, without importing it
+                if spec is None or not spec.submodule_search_locations:
+                    raise ConfigurationError("wordllama is not installed: reinstall chatref")
+                package_dir = Path(spec.submodule_search_locations[0])
+                weights = package_dir / "weights" / f"{WORDLLAMA_CONFIG}_{self._dim}.safetensors"
+                tokenizer_file = (package_dir / "tokenizers"
+                                  / f"{WORDLLAMA_CONFIG}_tokenizer_config.json")
+                if not weights.exists() or not tokenizer_file.exists():
+                    raise ConfigurationError(
+                        f"the wordllama package at {package_dir} lacks {weights.name} or "
+                        f"{tokenizer_file.name}; reinstall wordllama==0.4.0.post1")
+                with safe_open(str(weights), framework="np", device="cpu") as handle:
+                    table = np.ascontiguousarray(
+                        handle.get_tensor("embedding.weight").astype(np.float32))
+                tokenizer = Tokenizer.from_file(str(tokenizer_file))
                 tokenizer.no_padding()
                 tokenizer.no_truncation()
                 tokenizer.normalizer = None
                 self._tokenizer = tokenizer
-                self._model = model
-            return self._model
+                self._table = table
+            return self._table, self._tokenizer
 
     def embed_sync(self, texts: Sequence[str]) -> Vectors:
         """WordLlama's ``embed(norm=True)``, computed without its padded batches.
@@ -103,8 +130,8 @@ class WordLlamaEmbedder:
         """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        table = self._load().embedding
-        encodings = self._tokenizer.encode_batch_fast(_pieces(texts), add_special_tokens=False)
+        table, tokenizer = self._weights()
+        encodings = tokenizer.encode_batch_fast(_pieces(texts), add_special_tokens=False)
         vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
         last = table.shape[0] - 1
         for row, encoding in enumerate(encodings):
