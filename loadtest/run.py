@@ -8,7 +8,7 @@
 Without ``--host`` it stands up everything on 127.0.0.1: two fake Azure OpenAI regions
 (tests/fakes/openai_server.py), reasoning deployments named ``chat`` as Terraform deploys,
 streaming a 61-token answer at a realistic pace (first token after 0.4 s, then 40 tokens/s) and
-answering a follow-up's non-streamed rewrite with a 12-word question; an index of the bundled
+answering a follow-up's rewrite request with a 12-word question; an index of the bundled
 docs; and ``chatref serve`` with the router over both regions and per-user limits lifted (every
 Locust user is the same local user). With ``--host`` it loads that deployment instead (only one
 you are allowed to load).
@@ -47,7 +47,7 @@ ANSWER = (
     "quotes the best passages instead, with the same citations [2]. Conversations are stored "
     "per user, and the router fails over between regions when one is throttled or down [1]."
 )
-# A follow-up's standalone rewrite (the one non-streamed call): a dozen tokens, not an answer.
+# A follow-up's standalone rewrite: a dozen tokens, not a whole answer.
 REWRITE = "How does chatref fail over between regions when one region is throttled?"
 FIRST_TOKEN_DELAY_S = 0.4
 TOKENS_PER_S = 40.0
@@ -176,6 +176,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) ->
 def local_target(docs: list[Path], log_path: Path) -> Iterator[str]:
     """Two fake regions, an index of ``docs`` and `chatref serve`; yields its URL."""
     sys.path.insert(0, str(ROOT))  # the tests' Azure OpenAI double, as the benchmarks use it
+    from chatref.chat.prompt import REWRITE_INSTRUCTIONS
     from tests.fakes.openai_server import FakeOpenAIServer
 
     with tempfile.TemporaryDirectory(prefix="chatref-loadtest-") as data_dir, \
@@ -185,7 +186,7 @@ def local_target(docs: list[Path], log_path: Path) -> Iterator[str]:
                              model_family="reasoning") as secondary:
         for region in (primary, secondary):
             region.set_default(first_token_delay_s=FIRST_TOKEN_DELAY_S,
-                               complete_answer=REWRITE)
+                               answers_by_system={REWRITE_INSTRUCTIONS: REWRITE})
         endpoints = [
             {"name": "primary", "endpoint": primary.url, "deployment": "chat",
              "model_family": "reasoning",

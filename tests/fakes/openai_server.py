@@ -124,8 +124,9 @@ class Behaviour:
     ``reasoning_tokens`` is what a reasoning deployment thinks before answering (None: the
     server's default); they count against ``max_completion_tokens``, and when they use it all
     the answer is empty with finish reason ``length``, as on the real service.
-    ``complete_answer`` answers non-streamed requests instead of ``answer`` (chatref's one
-    non-streamed call is the follow-up rewrite, a dozen tokens where an answer has a hundred).
+    ``answers_by_system`` answers a request whose system message starts with one of its keys
+    with that key's answer instead of ``answer`` (the load test gives chatref's follow-up
+    rewrite, whose instructions it imports, a one-line question instead of a whole answer).
     """
 
     status: int = 200
@@ -141,7 +142,7 @@ class Behaviour:
     drop_after_chunks: int | None = None
     malformed: bool = False
     reasoning_tokens: int | None = None
-    complete_answer: str | None = None
+    answers_by_system: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Behaviour:
@@ -356,8 +357,10 @@ class FakeOpenAIApp:
     def _answer(self, body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str, int]:
         """The answer's chunks, finish reason and reasoning tokens, within the token limit."""
         answer = behaviour.answer if behaviour.answer is not None else self.state.answer
-        if not body.get("stream") and behaviour.complete_answer is not None:
-            answer = behaviour.complete_answer
+        system = next((str(m.get("content")) for m in body.get("messages") or []
+                       if isinstance(m, dict) and m.get("role") in ("system", "developer")), "")
+        answer = next((scripted for prefix, scripted in behaviour.answers_by_system.items()
+                       if system.startswith(prefix)), answer)
         tokens = [t for t in split_tokens(answer) if t]
         reasoning = behaviour.reasoning_tokens
         if reasoning is None:

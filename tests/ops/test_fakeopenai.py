@@ -46,19 +46,20 @@ async def test_v1_non_stream_and_request_recording(fake_openai: FakeOpenAIServer
     assert fake_openai.last_request.headers["authorization"] == "Bearer k"
 
 
-async def test_complete_answer_answers_only_non_streamed_requests(
+async def test_answers_by_system_script_answers_by_their_system_message(
         fake_openai: FakeOpenAIServer) -> None:
     fake_openai.answer = "a long streamed answer"
-    fake_openai.set_default(complete_answer="short rewrite")
+    fake_openai.set_default(answers_by_system={"Rewrite the question": "short rewrite"})
+    rewrite = [{"role": "system", "content": "Rewrite the question as a query."},
+               {"role": "user", "content": "and then?"}]
     async with httpx.AsyncClient(base_url=fake_openai.url) as client:
+        scripted = await client.post(AZURE_PATH, headers={"api-key": "k"},
+                                     json={"messages": rewrite, "stream": True})
         plain = await client.post(AZURE_PATH, headers={"api-key": "k"}, json=BODY)
-        streamed = await client.post(AZURE_PATH, headers={"api-key": "k"},
-                                     json={**BODY, "stream": True})
-    assert plain.json()["choices"][0]["message"]["content"] == "short rewrite"
-    assert plain.json()["usage"]["completion_tokens"] == 2
-    chunks = [json.loads(e) for e in _events(streamed.text)[:-1]]
+    chunks = [json.loads(e) for e in _events(scripted.text)[:-1]]
     assert "".join(c["choices"][0]["delta"].get("content", "")
-                   for c in chunks if c["choices"]) == "a long streamed answer"
+                   for c in chunks if c["choices"]) == "short rewrite"
+    assert plain.json()["choices"][0]["message"]["content"] == "a long streamed answer"
 
 
 async def test_errors_have_openai_shape_and_headers(fake_openai: FakeOpenAIServer) -> None:
