@@ -18,6 +18,8 @@ resource "azurerm_role_assignment" "this" {
   description                      = "chatref: ${var.name} ${each.key}"
 }
 
+# A second resource, not one over both maps: an assignment names its role by exactly one of
+# role_definition_name or role_definition_id, and a custom role's ID is known only at apply.
 resource "azurerm_role_assignment" "custom" {
   for_each = var.custom_role_assignments
 
