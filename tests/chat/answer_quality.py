@@ -5,10 +5,15 @@ the floors and by bench/extractive_quality.py, which prints the figures."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatref.ingest.pipeline import ingest_paths
+from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.retriever import Retriever
+from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.types import Passage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +32,20 @@ class Scored:
 
 def load_questions() -> list[dict[str, object]]:
     return list(json.loads(QUESTIONS.read_text(encoding="utf-8")))
+
+
+@asynccontextmanager
+async def bundled_retriever(folder: Path) -> AsyncIterator[Retriever]:
+    """A retriever over the bundled docs, indexed into ``folder``; every file must ingest."""
+    embedder = WordLlamaEmbedder(cache_dir=folder / "wordllama")
+    index = SqliteIndex.open(folder / "index.sqlite", embedder_name=embedder.name,
+                             dimension=embedder.dimension)
+    try:
+        report = await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
+        assert report.counts["failed"] == 0
+        yield Retriever(index, embedder)
+    finally:
+        index.close()
 
 
 def _matches(source: str, expected: Sequence[str]) -> bool:

@@ -9,23 +9,14 @@ from pathlib import Path
 import pytest
 
 from chatref.chat.extractive import extractive_answer
-from chatref.ingest.pipeline import ingest_paths
-from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import SqliteIndex
-from tests.chat.answer_quality import REPO, load_questions, score, summary
+from tests.chat.answer_quality import REPO, bundled_retriever, load_questions, score, summary
 
 
 @pytest.fixture
 async def bundled(tmp_path: Path) -> AsyncIterator[Retriever]:
-    folder = tmp_path
-    embedder = WordLlamaEmbedder(cache_dir=folder / "wordllama")
-    index = SqliteIndex.open(folder / "index.sqlite", embedder_name=embedder.name,
-                             dimension=embedder.dimension)
-    report = await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
-    assert report.counts["failed"] == 0
-    yield Retriever(index, embedder)
-    index.close()
+    async with bundled_retriever(tmp_path) as retriever:
+        yield retriever
 
 
 async def test_extractive_answers_find_the_sources_and_key_phrases(

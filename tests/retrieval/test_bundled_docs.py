@@ -13,24 +13,16 @@ import pytest
 
 from bench.bundled_retrieval import hits, measure
 from bench.tune_retrieval import refuse_test_split
-from chatref.ingest.pipeline import ingest_paths
-from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import SqliteIndex
-from tests.chat.answer_quality import REPO, load_questions
+from tests.chat.answer_quality import REPO, bundled_retriever, load_questions
 
 FAILOVER = "How do I fail over to the second Azure OpenAI region if the primary is throttled?"
 
 
 @pytest.fixture
 async def bundled(tmp_path: Path) -> AsyncIterator[Retriever]:
-    embedder = WordLlamaEmbedder(cache_dir=tmp_path / "wordllama")
-    index = SqliteIndex.open(tmp_path / "index.sqlite", embedder_name=embedder.name,
-                             dimension=embedder.dimension)
-    report = await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
-    assert report.counts["failed"] == 0
-    yield Retriever(index, embedder)
-    index.close()
+    async with bundled_retriever(tmp_path) as retriever:
+        yield retriever
 
 
 async def test_the_failing_over_question_finds_the_resilience_guide_near_the_top(
