@@ -8,8 +8,9 @@ are allowed to load); `make loadtest` (loadtest/run.py) starts one with a fake m
 verdict against loadtest/slo.toml. Besides the usual per-request rows, two extra rows are
 reported: ``chat TTFT`` (time to the first streamed ``delta`` event) and ``chat stream`` (the
 whole answer). Failures: any HTTP error, an ``error`` event, or a stream that ends without
-``done``. With ``--samples-out FILE`` every chat's TTFT, duration and completion tokens are
-written to FILE as JSON when the test stops (loadtest/run.py computes the SLO figures from them).
+``done``. With ``--samples-out FILE`` every chat's TTFT, duration and completion tokens (with
+the hidden reasoning tokens among them) are written to FILE as JSON when the test stops
+(loadtest/run.py computes the SLO figures from them).
 With ``--bearer-token-env NAME`` each request carries ``Authorization: Bearer $NAME``.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 from locust import HttpUser, between, events, task
 from locust.env import Environment
 
-SAMPLES: list[dict[str, Any]] = []  # one per chat: ttft_s, total_s, completion_tokens, ok
+SAMPLES: list[dict[str, Any]] = []  # per chat: ttft_s, total_s, completion/reasoning tokens, ok
 STARTED_AT: list[float] = []
 
 QUESTIONS = [
@@ -93,12 +94,13 @@ class ChatUser(HttpUser):
         done = False
         failure: str | None = None
         completion_tokens: int | None = None
+        reasoning_tokens = 0
         with self.client.post("/api/chat", json=body, stream=True, name="/api/chat",
                               catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
                 SAMPLES.append({"ttft_s": None, "total_s": time.perf_counter() - started,
-                                "completion_tokens": None, "ok": False})
+                                "completion_tokens": None, "reasoning_tokens": 0, "ok": False})
                 return None
             event = ""
             # chunk_size=None: lines as they arrive (the default 512-byte reads would delay TTFT)
@@ -113,7 +115,10 @@ class ChatUser(HttpUser):
                         first_token_s = time.perf_counter() - started
                     elif event == "done":
                         done = True
-                        completion_tokens = data.get("usage", {}).get("completion_tokens")
+                        usage = data.get("usage", {})
+                        completion_tokens = usage.get("completion_tokens")
+                        details = usage.get("completion_tokens_details") or {}
+                        reasoning_tokens = details.get("reasoning_tokens") or 0
                     elif event == "error":
                         failure = f"{data['code']}: {data['message']}"
             if failure or not done:
@@ -122,7 +127,8 @@ class ChatUser(HttpUser):
                 response.success()
         total_s = time.perf_counter() - started
         SAMPLES.append({"ttft_s": first_token_s, "total_s": total_s,
-                        "completion_tokens": completion_tokens, "ok": done and not failure})
+                        "completion_tokens": completion_tokens,
+                        "reasoning_tokens": reasoning_tokens, "ok": done and not failure})
         fire = self.environment.events.request.fire
         if first_token_s is not None:
             fire(request_type="SSE", name="chat TTFT", response_time=first_token_s * 1000,

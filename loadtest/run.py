@@ -81,8 +81,10 @@ def percentile(values: list[float], q: float) -> float | None:
 def figures(samples: dict[str, Any], failovers: int | None) -> dict[str, Any]:
     chats = samples["chats"]
     ttfts = [c["ttft_s"] for c in chats if c["ok"] and c["ttft_s"] is not None]
-    streams = [c["completion_tokens"] / (c["total_s"] - c["ttft_s"]) for c in chats
-               if c["ok"] and c["completion_tokens"] and c["ttft_s"] is not None
+    # A stream's rate counts the tokens it showed: a reasoning model's hidden tokens are part
+    # of completion_tokens but are spent before the first visible one.
+    streams = [_visible(c) / (c["total_s"] - c["ttft_s"]) for c in chats
+               if c["ok"] and _visible(c) and c["ttft_s"] is not None
                and c["total_s"] > c["ttft_s"]]
     tokens = sum(c["completion_tokens"] or 0 for c in chats if c["ok"])
     duration_s = max(1e-9, (samples["stopped_at"] or 0) - (samples["started_at"] or 0))
@@ -102,6 +104,10 @@ def figures(samples: dict[str, Any], failovers: int | None) -> dict[str, Any]:
         "completion_tokens": tokens,
         "failovers": failovers,
     }
+
+
+def _visible(chat: dict[str, Any]) -> int:
+    return int(chat["completion_tokens"] or 0) - int(chat.get("reasoning_tokens") or 0)
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

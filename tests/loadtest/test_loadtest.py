@@ -87,3 +87,20 @@ def test_an_unknown_slo_key_is_an_error_naming_it(
     typo.write_text("[slo]\nttft_p59_s = 1\n", encoding="utf-8")
     done = _run("verdict", "--samples", str(out / "samples.json"), "--slo", str(typo))
     assert done.returncode == 2 and "ttft_p59_s" in done.stderr
+
+
+def test_a_streams_rate_counts_only_the_tokens_it_showed(
+        short_run: tuple[Path, dict[str, Any], int], tmp_path: Path) -> None:
+    out, _, _ = short_run
+    recorded = json.loads((out / "samples.json").read_text(encoding="utf-8"))
+    # The local fakes are reasoning deployments: each answer spends hidden tokens first.
+    assert all(c["reasoning_tokens"] > 0 for c in recorded["chats"] if c["ok"])
+    one_chat = {**recorded, "chats": [{"ttft_s": 0.5, "total_s": 2.0, "completion_tokens": 124,
+                                       "reasoning_tokens": 64, "ok": True}]}
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps(one_chat), encoding="utf-8")
+    slo = tmp_path / "slo.toml"
+    slo.write_text("[slo]\nstream_tokens_per_s_p50_min = 1\n", encoding="utf-8")
+    done = _run("verdict", "--samples", str(samples), "--slo", str(slo))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["stream_tokens_per_s"]["p50"] == 40.0  # 60 shown in 1.5 s

@@ -31,7 +31,7 @@ TURN: list[TurnEvent] = [
     TextDelta("Backups are kept "),
     TextDelta("35 days [1]."),
     CitationsReady([CITATION]),
-    TurnDone("stop", Usage(120, 9), "model", "msg2", "gpt@eastus"),
+    TurnDone("stop", Usage(120, 73, 64), "model", "msg2", "gpt@eastus"),
 ]
 
 
@@ -67,7 +67,8 @@ async def test_chat_events_encode_a_whole_turn() -> None:
                              "doc_id": "d1"}]
     assert events[4][1] == {
         "finish_reason": "stop", "message_id": "msg2", "mode": "model", "model": "gpt@eastus",
-        "usage": {"prompt_tokens": 120, "completion_tokens": 9, "total_tokens": 129},
+        "usage": {"prompt_tokens": 120, "completion_tokens": 73, "total_tokens": 193,
+                  "completion_tokens_details": {"reasoning_tokens": 64}},
     }
 
 
@@ -122,7 +123,11 @@ async def test_openai_chunks_are_what_the_openai_sdk_parses() -> None:
     assert final.delta.model_extra is not None
     assert final.delta.model_extra["context"]["citations"][0]["source"] == "docs/ops.md"
     assert chunks[-1].choices == []
-    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 129
+    usage = chunks[-1].usage
+    assert usage is not None and usage.total_tokens == 193
+    # The OpenAI SDK reads the hidden reasoning tokens where OpenAI puts them.
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 64
 
 
 async def test_openai_chunks_send_usage_only_when_asked() -> None:

@@ -180,15 +180,25 @@ class CompletionChoice(BaseModel):
     finish_reason: str
 
 
+class CompletionTokensDetails(BaseModel):
+    reasoning_tokens: int
+
+
 class UsageOut(BaseModel):
+    """OpenAI's usage shape: ``completion_tokens`` includes a reasoning model's hidden
+    ``completion_tokens_details.reasoning_tokens`` (billed, never streamed)."""
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    completion_tokens_details: CompletionTokensDetails
 
     @classmethod
     def from_usage(cls, usage: Usage) -> UsageOut:
         return cls(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                   total_tokens=usage.total_tokens)
+                   total_tokens=usage.total_tokens,
+                   completion_tokens_details=CompletionTokensDetails(
+                       reasoning_tokens=usage.reasoning_tokens))
 
 
 class ChatCompletionOut(BaseModel):
