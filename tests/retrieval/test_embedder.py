@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from chatref.retrieval.embedder import WordLlamaEmbedder
+from chatref.retrieval.embedder import WordLlamaEmbedder, _merges_stop_at_spaces
 
 
 def test_vectors_are_wordllamas_own(embedder: WordLlamaEmbedder) -> None:
@@ -26,3 +28,43 @@ def test_an_empty_text_gets_a_zero_vector_not_nan(embedder: WordLlamaEmbedder) -
     assert not np.isnan(vectors).any()
     assert not vectors[0].any()
     assert abs(float(np.linalg.norm(vectors[1])) - 1.0) < 1e-5
+
+
+EDGES = ["a  b", " x", "trailing   ", " ", "   ", "tab\tand\u00a0nbsp", "\n\nnewlines first",
+         "a\nmulti-line\n\ntext", "emoji 😀 and 多语言 text", "<s> and </s> <unk> literally",
+         "x" * 300 + " " + "y" * 300, "ends with a space ", "1234 5678", "naïve café",
+         "\u2581already\u2581normalised"]
+
+
+def test_word_by_word_token_ids_are_the_whole_texts(embedder: WordLlamaEmbedder) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    texts = EDGES + [
+        block for path in sorted((repo / "docs").glob("*.md")) + [repo / "README.md"]
+        for block in path.read_text(encoding="utf-8").split("\n\n")
+    ]
+    assert len(texts) > 300
+    whole = [embedder.whole_text_ids(text) for text in texts]
+    assert embedder.token_ids(texts) == whole
+    assert embedder.token_ids(texts) == whole  # from the cache this time
+
+
+def test_a_full_word_cache_starts_afresh_with_the_same_vectors(
+    embedder: WordLlamaEmbedder, tmp_path: Path,
+) -> None:
+    small = WordLlamaEmbedder(tmp_path, word_cache_size=8)
+    texts = [f"text number {n} about key rotation in region {n % 3}" for n in range(40)]
+    for start in range(0, len(texts), 5):
+        batch = texts[start:start + 5]
+        np.testing.assert_array_equal(small.embed_sync(batch), embedder.embed_sync(batch))
+        assert len(small._word_ids) <= 8 + len({w for t in batch for w in t.split()})
+
+
+def test_a_vocabulary_with_merges_across_spaces_is_tokenized_whole() -> None:
+    from tokenizers import Tokenizer
+    from tokenizers.models import BPE
+
+    joined = Tokenizer(BPE({"a": 0, "\u2581": 1, "a\u2581": 2, "\u2581a": 3},
+                           [("a", "\u2581"), ("\u2581", "a")]))
+    assert not _merges_stop_at_spaces(joined)
+    apart = Tokenizer(BPE({"a": 0, "\u2581": 1, "\u2581a": 2}, [("\u2581", "a")]))
+    assert _merges_stop_at_spaces(apart)

@@ -10,6 +10,7 @@ it: we copy the shipped file into a cache directory and load with ``disable_down
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -24,6 +25,11 @@ from chatref.settings import Settings
 
 WORDLLAMA_CONFIG = "l2_supercat"
 WORDLLAMA_DIM = 256
+# Words whose token ids are kept (``_token_ids``): ~200 bytes each, so ~25 MB per process at most.
+WORD_CACHE_SIZE = 131_072
+# A word as the tokenizer sees it after normalisation: its leading spaces ("▁") and what follows
+# up to the next space; or a trailing run of spaces.
+_WORD = re.compile(r" *[^ ]+| +")
 
 
 class WordLlamaEmbedder:
@@ -34,17 +40,21 @@ class WordLlamaEmbedder:
     (1, 256)
     """
 
-    def __init__(self, cache_dir: Path, dim: int = WORDLLAMA_DIM) -> None:
+    def __init__(self, cache_dir: Path, dim: int = WORDLLAMA_DIM,
+                 word_cache_size: int = WORD_CACHE_SIZE) -> None:
         self._cache_dir = cache_dir
         self._dim = dim
         self._model: Any = None
         self._tokenizer: Any = None
         self._table: Vectors | None = None
         self._lock = threading.Lock()
+        self._word_cache_size = word_cache_size
+        self._by_word = False  # set by _weights: may a text be tokenized word by word?
+        self._word_ids: dict[str, list[int]] = {}
 
-    def __reduce__(self) -> tuple[type[WordLlamaEmbedder], tuple[Path, int]]:
+    def __reduce__(self) -> tuple[type[WordLlamaEmbedder], tuple[Path, int, int]]:
         """Pickled (for a parse worker), it is an unloaded copy: the weights load there."""
-        return (WordLlamaEmbedder, (self._cache_dir, self._dim))
+        return (WordLlamaEmbedder, (self._cache_dir, self._dim, self._word_cache_size))
 
     def portable(self) -> Callable[[Sequence[str]], Vectors]:
         """``embed_sync``, for a parse worker to embed with (ingest/workers.py)."""
@@ -114,6 +124,7 @@ class WordLlamaEmbedder:
                 tokenizer.no_padding()
                 tokenizer.no_truncation()
                 tokenizer.normalizer = None
+                self._by_word = _merges_stop_at_spaces(tokenizer)
                 self._tokenizer = tokenizer
                 self._table = table
             return self._table, self._tokenizer
@@ -125,23 +136,69 @@ class WordLlamaEmbedder:
         array and averages it under a mask; for ~300-token chunks that gather dominated the
         ingest. Summing each text's token rows gives the same unit vectors (the average's
         length cancels in the normalisation) at 1.7 times the speed (docs/benchmarks.md); the
-        tokenizer runs on every core (``encode_batch_fast``, no offsets) on texts normalised
-        by ``_pieces``. An empty text gets a zero vector (WordLlama's is NaN).
+        token ids come from ``_token_ids``. An empty text gets a zero vector (WordLlama's is
+        NaN).
         """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        table, tokenizer = self._weights()
-        encodings = tokenizer.encode_batch_fast(_pieces(texts), add_special_tokens=False)
+        table, _ = self._weights()
         vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
         last = table.shape[0] - 1
-        for row, encoding in enumerate(encodings):
-            ids = np.asarray(encoding.ids, dtype=np.intp)
-            if len(ids):
+        for row, token_ids in enumerate(self._token_ids(texts)):
+            if token_ids:
+                ids = np.array(token_ids, dtype=np.intp)
                 np.clip(ids, 0, last, out=ids)
                 np.sum(table[ids], axis=0, out=vectors[row])
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
         return vectors
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids, as WordLlama's tokenizer gives them (tests compare the two).
+
+        >>> embedder = WordLlamaEmbedder(cache_dir=Path("data/.wordllama"))
+        >>> embedder.token_ids(["a  b"]) == [embedder.whole_text_ids("a  b")]
+        True
+        """
+        self._weights()
+        return self._token_ids(texts)
+
+    def whole_text_ids(self, text: str) -> list[int]:
+        """One text's token ids from the tokenizer in one call (``_pieces`` normalising it)."""
+        _, tokenizer = self._weights()
+        return list(tokenizer.encode(_pieces([text])[0], add_special_tokens=False).ids)
+
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """The token ids of each text, word by word through a cache of each word's ids.
+
+        The tokenizer (Llama 2's BPE, no pre-tokenizer) would run its merges over a whole chunk
+        at once: three quarters of embedding a chunk. No token of its vocabulary has a "▁" after
+        another character (``_merges_stop_at_spaces``, checked when loading), so no merge
+        crosses the start of a word and each word can be tokenized alone, once: most words of a
+        chunk have been seen before. Words are split on the text before normalising (" " for
+        "▁", and one in front, as ``_pieces`` does), which keeps the cache's keys compact.
+        The cache is a fresh dict when full (another thread may still read the old one).
+        """
+        _, tokenizer = self._weights()
+        if not self._by_word:  # pragma: no cover - a vocabulary with merges across spaces
+            return [list(e.ids) for e in tokenizer.encode_batch_fast(
+                _pieces(texts), add_special_tokens=False)]
+        cache = self._word_ids
+        if len(cache) >= self._word_cache_size:
+            cache = self._word_ids = {}
+        split = [_WORD.findall(" " + text) if text else [] for text in texts]
+        missing = list({word for words in split for word in words if word not in cache})
+        if missing:
+            encodings = tokenizer.encode_batch_fast(
+                [word.replace(" ", "\u2581") for word in missing], add_special_tokens=False)
+            cache.update(zip(missing, (e.ids for e in encodings), strict=True))
+        out: list[list[int]] = []
+        for words in split:
+            ids: list[int] = []
+            for word in words:
+                ids += cache[word]
+            out.append(ids)
+        return out
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         if len(texts) <= 4:  # a query: cheaper inline than a thread hop
@@ -161,6 +218,16 @@ def _pieces(texts: Sequence[str]) -> list[str]:
     ['▁a▁b', '', '▁▁x']
     """
     return ["\u2581" + text.replace(" ", "\u2581") if text else "" for text in texts]
+
+
+def _merges_stop_at_spaces(tokenizer: Any) -> bool:
+    """Whether no token has a "▁" after another character: then no BPE merge joins the end of
+    one word to the next word's leading "▁", and tokenizing word by word gives the same ids.
+
+    The tokenizer also has no pre-tokenizer to bypass (it would split differently)."""
+    if tokenizer.pre_tokenizer is not None:
+        return False
+    return not any("\u2581" in token.lstrip("\u2581") for token in tokenizer.get_vocab())
 
 
 def build_embedder(settings: Settings) -> Embedder:
