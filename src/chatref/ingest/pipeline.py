@@ -19,15 +19,18 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
+
+import numpy as np
 
 from chatref.ingest.chunking import Chunk, chunk_blocks, embedding_text
 from chatref.ingest.discovery import SourceFile, discover
 from chatref.ingest.limits import DEFAULT_LIMITS, MB, FileLimits, over
 from chatref.ingest.workers import (
+    EmbedJob,
     Parsed,
     ParseJob,
     ParsePool,
@@ -405,6 +408,15 @@ class TextDocument:
     text: str
 
 
+# ingest_texts embeds this many chunks here before it starts embedding workers (a small corpus
+# is done before they would have loaded), and hands them texts in jobs of about this many
+# characters (two fit in a worker's pipe beside the one it embeds).
+TEXTS_IN_PROCESS_CHUNKS = 4096
+EMBED_JOB_CHARS = 12_000
+
+Group = list[tuple[DocumentRecord, list[Chunk]]]
+
+
 async def ingest_texts(
     documents: Iterable[TextDocument],
     index: DocumentWriter,
@@ -414,32 +426,117 @@ async def ingest_texts(
     total: int = 0,
     max_chars: int = 1200,
     overlap_chars: int = 200,
+    parse_workers: int | None = None,
+    in_process_chunks: int = TEXTS_IN_PROCESS_CHUNKS,
 ) -> IngestReport:
-    """Index already-extracted texts, incrementally like files."""
-    from chatref.ingest.parsers import Block
+    """Index already-extracted texts, incrementally like files.
 
+    Each text is one block, chunked here. The first ``in_process_chunks`` chunks are
+    embedded here; beyond them, with an embedder the workers can run (WordLlama), worker
+    processes embed the rest (``parse_workers``, default ``default_workers(embedding=True)``)
+    while this process chunks and writes; a job a worker could not finish is embedded here.
+    """
     started = time.perf_counter()
     report = IngestReport()
     known = await index.known_documents()
     batch = _Batch(index, embedder, known, report)
-    for done, document in enumerate(documents):
-        if progress and done % 100 == 0:
-            progress(done, total, document.key)
-        digest = content_hash(f"{document.title}\n{document.text}".encode())
-        if known.get(document.key) == digest:
-            report.outcomes.append(FileOutcome(document.key, "unchanged"))
-            continue
-        blocks = [Block(text=document.text)] if document.text.strip() else []
-        chunks = chunk_blocks(blocks, max_chars=max_chars, overlap_chars=overlap_chars)
-        if not chunks:
-            report.outcomes.append(FileOutcome(document.key, "failed", reason="empty"))
-            continue
-        record = DocumentRecord(
-            doc_id=document.key, path=document.key, source=document.key,
-            title=document.title, content_hash=digest,
-        )
-        await batch.add(record, chunks)
+    groups = _text_groups(documents, known, max_chars, overlap_chars, EMBED_JOB_CHARS)
+    done = 0
+
+    def count(outcome: FileOutcome | Group) -> None:
+        nonlocal done
+        done += 1 if isinstance(outcome, FileOutcome) else len(outcome)
+        if progress:
+            progress(done, total, outcome.source if isinstance(outcome, FileOutcome)
+                     else outcome[-1][0].source)
+
+    async def add(outcome: FileOutcome | Group, vectors: Vectors | None = None) -> None:
+        count(outcome)
+        if isinstance(outcome, FileOutcome):
+            report.outcomes.append(outcome)
+            return
+        offset = 0
+        for record, chunks in outcome:
+            await batch.add(record, chunks, None if vectors is None
+                            else vectors[offset:offset + len(chunks)])
+            offset += len(chunks)
+
+    here = 0
+    for group in groups:
+        await add(group)
+        here += 0 if isinstance(group, FileOutcome) else sum(len(c) for _, c in group)
+        if here >= in_process_chunks:
+            break
+    portable = _portable(embedder)
+    if here >= in_process_chunks and portable is not None:
+        await batch.embed()
+        pool: ParsePool[FileOutcome | Group] = ParsePool(
+            limits=DEFAULT_LIMITS, embedder=portable,
+            workers=parse_workers or default_workers(embedding=True))
+        with pool:
+            await _embed_in_workers(pool, groups, add, report)
+    else:
+        for group in groups:
+            await add(group)
     await batch.flush()
     if progress:
         progress(total, total, "")
     return await _finish(report, index, started)
+
+
+def _text_groups(
+    documents: Iterable[TextDocument], known: dict[str, str], max_chars: int,
+    overlap_chars: int, group_chars: int,
+) -> Iterator[FileOutcome | Group]:
+    """Each text's outcome (unchanged, empty) or, chunked, in groups of about ``group_chars``."""
+    from chatref.ingest.parsers import Block
+
+    group: Group = []
+    size = 0
+    for document in documents:
+        digest = content_hash(f"{document.title}\n{document.text}".encode())
+        if known.get(document.key) == digest:
+            yield FileOutcome(document.key, "unchanged")
+            continue
+        blocks = [Block(text=document.text)] if document.text.strip() else []
+        chunks = chunk_blocks(blocks, max_chars=max_chars, overlap_chars=overlap_chars)
+        if not chunks:
+            yield FileOutcome(document.key, "failed", reason="empty")
+            continue
+        group.append((DocumentRecord(
+            doc_id=document.key, path=document.key, source=document.key,
+            title=document.title, content_hash=digest,
+        ), chunks))
+        size += sum(len(c.text) for c in chunks)
+        if size >= group_chars:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _embed_job(group: FileOutcome | Group) -> EmbedJob | FileOutcome:
+    """What a worker embeds for a group (run in the pool's dispatcher thread)."""
+    if isinstance(group, FileOutcome):
+        return group
+    return EmbedJob(group[0][0].source, b"", tuple(
+        embedding_text(record.title, c) for record, chunks in group for c in chunks))
+
+
+async def _embed_in_workers(
+    pool: ParsePool[FileOutcome | Group], groups: Iterator[FileOutcome | Group],
+    add: Callable[[FileOutcome | Group, Vectors | None], Awaitable[None]], report: IngestReport,
+) -> None:
+    """Embed the groups' chunks in ``pool``'s workers and ``add`` each with its vectors."""
+    results = pool.run(groups, _embed_job)
+    while True:
+        waiting = time.perf_counter()
+        taken = await asyncio.to_thread(_take, results, pool.ready)
+        report.add_time("wait", time.perf_counter() - waiting)
+        if not taken:
+            return
+        for group, result in taken:
+            if isinstance(result, np.ndarray):
+                await add(group, result)
+            else:  # the worker failed (died, time limit): embed it here
+                await add(group, None)

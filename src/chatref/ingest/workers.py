@@ -71,6 +71,14 @@ class ParseJob:
 
 
 @dataclass(frozen=True)
+class EmbedJob(ParseJob):
+    """Already-extracted texts to embed, no file to parse (``ingest_texts``): the worker
+    answers with their ``Vectors`` (one float32 buffer for all of them)."""
+
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Parsed:
     title: str
     chunks: list[Chunk]
@@ -119,9 +127,14 @@ def _worker_main(
             return
         if job is None:
             return
-        result: ParseResult
+        result: ParseResult | Vectors
         try:
-            result = _parse(job, conn, limits, max_chars, overlap_chars, embed)
+            if isinstance(job, EmbedJob):
+                if embed is None:
+                    raise DocumentError(Path(job.name), "this worker has no embedder")
+                result = embed(job.texts)
+            else:
+                result = _parse(job, conn, limits, max_chars, overlap_chars, embed)
         except DocumentError as exc:
             result = ParseFailure(exc.reason)
         except MemoryError:
@@ -228,7 +241,8 @@ class _Worker:
 
 
 def _size(job: ParseJob) -> int:
-    return len(job.data) + len(job.name) + 128  # and the pickle's framing
+    texts = sum(map(len, job.texts)) + 8 * len(job.texts) if isinstance(job, EmbedJob) else 0
+    return len(job.data) + len(job.name) + texts + 128  # and the pickle's framing
 
 
 def serve(read_fd: int, write_fd: int) -> None:
