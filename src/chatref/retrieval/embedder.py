@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from chatref.errors import ConfigurationError
 from chatref.retrieval.types import Embedder, Vectors
@@ -25,7 +26,7 @@ from chatref.settings import Settings
 
 WORDLLAMA_CONFIG = "l2_supercat"
 WORDLLAMA_DIM = 256
-# Words whose token ids are kept (``_token_ids``): ~200 bytes each, so ~25 MB per process at most.
+# Words whose token ids are kept (``_token_ids``): ~150 bytes each, ~20 MB per process at most.
 WORD_CACHE_SIZE = 131_072
 # A word as the tokenizer sees it after normalisation: its leading spaces ("▁") and what follows
 # up to the next space; or a trailing run of spaces.
@@ -50,7 +51,7 @@ class WordLlamaEmbedder:
         self._lock = threading.Lock()
         self._word_cache_size = word_cache_size
         self._by_word = False  # set by _weights: may a text be tokenized word by word?
-        self._word_ids: dict[str, list[int]] = {}
+        self._word_ids: dict[str, bytes] = {}
 
     def __reduce__(self) -> tuple[type[WordLlamaEmbedder], tuple[Path, int, int]]:
         """Pickled (for a parse worker), it is an unloaded copy: the weights load there."""
@@ -143,12 +144,9 @@ class WordLlamaEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         table, _ = self._weights()
         vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
-        last = table.shape[0] - 1
-        for row, token_ids in enumerate(self._token_ids(texts)):
-            if token_ids:
-                ids = np.array(token_ids, dtype=np.intp)
-                np.clip(ids, 0, last, out=ids)
-                np.sum(table[ids], axis=0, out=vectors[row])
+        for row, ids in enumerate(self._token_ids(texts)):
+            if len(ids):  # WordLlama clips ids to its table too
+                table.take(ids, axis=0, mode="clip").sum(axis=0, out=vectors[row])
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
         return vectors
@@ -161,14 +159,14 @@ class WordLlamaEmbedder:
         True
         """
         self._weights()
-        return self._token_ids(texts)
+        return [ids.tolist() for ids in self._token_ids(texts)]
 
     def whole_text_ids(self, text: str) -> list[int]:
         """One text's token ids from the tokenizer in one call (``_pieces`` normalising it)."""
         _, tokenizer = self._weights()
         return list(tokenizer.encode(_pieces([text])[0], add_special_tokens=False).ids)
 
-    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+    def _token_ids(self, texts: Sequence[str]) -> list[npt.NDArray[np.int32]]:
         """The token ids of each text, word by word through a cache of each word's ids.
 
         The tokenizer (Llama 2's BPE, no pre-tokenizer) would run its merges over a whole chunk
@@ -176,29 +174,29 @@ class WordLlamaEmbedder:
         another character (``_merges_stop_at_spaces``, checked when loading), so no merge
         crosses the start of a word and each word can be tokenized alone, once: most words of a
         chunk have been seen before. Words are split on the text before normalising (" " for
-        "▁", and one in front, as ``_pieces`` does), which keeps the cache's keys compact.
-        The cache is a fresh dict when full (another thread may still read the old one).
+        "▁", and one in front, as ``_pieces`` does), which keeps the cache's keys compact; a
+        word's ids are kept as int32 bytes, so a text's ids are one ``bytes.join``. The cache
+        is a fresh dict when full (another thread may still read the old one).
         """
         _, tokenizer = self._weights()
         if not self._by_word:  # pragma: no cover - a vocabulary with merges across spaces
-            return [list(e.ids) for e in tokenizer.encode_batch_fast(
+            return [np.array(e.ids, dtype=np.int32) for e in tokenizer.encode_batch_fast(
                 _pieces(texts), add_special_tokens=False)]
         cache = self._word_ids
         if len(cache) >= self._word_cache_size:
             cache = self._word_ids = {}
         split = [_WORD.findall(" " + text) if text else [] for text in texts]
-        missing = list({word for words in split for word in words if word not in cache})
-        if missing:
+        lookup = cache.__getitem__
+        try:
+            joined = [b"".join(map(lookup, words)) for words in split]
+        except KeyError:  # words not seen yet: tokenize them all in one call
+            missing = list({word for words in split for word in words if word not in cache})
             encodings = tokenizer.encode_batch_fast(
                 [word.replace(" ", "\u2581") for word in missing], add_special_tokens=False)
-            cache.update(zip(missing, (e.ids for e in encodings), strict=True))
-        out: list[list[int]] = []
-        for words in split:
-            ids: list[int] = []
-            for word in words:
-                ids += cache[word]
-            out.append(ids)
-        return out
+            cache.update(zip(missing, (np.array(e.ids, dtype=np.int32).tobytes()
+                                       for e in encodings), strict=True))
+            joined = [b"".join(map(lookup, words)) for words in split]
+        return [np.frombuffer(ids, dtype=np.int32) for ids in joined]
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         if len(texts) <= 4:  # a query: cheaper inline than a thread hop
