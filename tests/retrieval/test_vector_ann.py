@@ -141,4 +141,4 @@ async def test_an_index_from_before_the_graph_is_migrated(
     finally:
         index.close()
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM migrations")]
-    assert names == ["m001_initial", "m002_vector_log"]
+    assert names == ["m001_initial", "m002_vector_log", "m003_drop_fts"]

@@ -1,4 +1,5 @@
-"""The embedded index: one SQLite file with FTS5 (BM25) and float32 vectors, plus an HNSW graph.
+"""The embedded index: one SQLite file of chunks and float32 vectors, plus BM25 postings and an
+HNSW graph in memory.
 
 One document is replaced in one transaction, so a reader (WAL mode) sees either the old or the
 new version of it, never half; an ingest killed mid-way leaves every committed document whole.
@@ -12,6 +13,10 @@ change log (``vector_log``, by triggers); a graph knows the last log entry it co
 another connection has changed the index (a generation counter in ``meta``) it applies the
 entries after that. An ingest saves the graph when it finishes and drops the log entries the saved
 file contains (``meta.vector_log_floor``); a graph older than the floor reloads the file.
+
+Keyword search works the same way: BM25 over postings kept in memory (retrieval/keyword.py),
+built from the chunks table when no saved file can be caught up, saved beside the index with the
+graph (``<index>.keywords-<seq>.npz``) and brought up to date from the same change log.
 
 For example (an illustration, not run as a doctest)::
 
@@ -37,25 +42,21 @@ import numpy.typing as npt
 from chatref import sqlitedb
 from chatref.errors import EmbedderMismatchError, IndexError_
 from chatref.retrieval.ann import EXACT_SEARCH_BELOW, EXPANSION_SEARCH, Ids, VectorAnn
-from chatref.retrieval.text import compound_candidates, fts_or_match, query_terms
+from chatref.retrieval.keyword import B, K1, STEMMER, KeywordPostings
+from chatref.retrieval.text import query_terms
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
 from chatref.sqlitedb import Migrations
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (2.0, 2.0, 1.0)
-# Keyword queries keep their rarest terms while their postings add up to at most this many
-# (SqliteIndex._selective_terms); 0 keeps every term. FTS5's bm25() costs 2-5 microseconds per
-# row it scores, so this bounds a keyword search's time whatever the index size: no query scores
-# more rows than this. Chosen in bench/retrieval_perf.py and bench/retrieval_scale.py; it changes
-# nothing on SciFact's 9k chunks (docs/benchmarks.md).
-KEYWORD_POSTINGS_BUDGET = 10_000
-# Page cache of the keyword connection, in KiB (SQLite's default is 2,000): 15% off a 1M-chunk
-# keyword search's median in a paired run (docs/benchmarks.md); filled only as pages are read.
-KEYWORD_CACHE_KIB = 65_536
-# A joined pair ("failover") is searched only when at least this many chunks use it: rarer ones
-# are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
-# the ranking on their own.
-MIN_COMPOUND_DF = 3
+# Ignored since keyword search scores outside FTS5 (retrieval/keyword.py): it scored at most this
+# many rows a query; the in-memory postings score every term, common ones only for the chunks
+# the rarer ones found, which is exact and fast at a million chunks (docs/benchmarks.md). Kept
+# so that callers passing it still work.
+KEYWORD_POSTINGS_BUDGET = 0
+# Below this many chunks no keyword postings file is saved: building them from the rows when
+# the index is opened takes about a second.
+SAVE_KEYWORDS_FROM = 20_000
 # An ingest saves the vector graph once this many chunk changes are logged since the saved one:
 # smaller changes are applied from the log when an index is opened (rewriting a million-chunk
 # graph's 600 MB for one changed document would cost more than that).
@@ -133,6 +134,19 @@ def m002_vector_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+@MIGRATIONS
+def m003_drop_fts(conn: sqlite3.Connection) -> None:
+    # Keyword search is BM25 over postings in memory (retrieval/keyword.py): FTS5's index, the
+    # largest cost of a chunk insert, goes. The file keeps its size (the pages are free for
+    # reuse); `VACUUM` would shrink it.
+    for statement in (
+        "DROP TRIGGER IF EXISTS chunks_ai",
+        "DROP TRIGGER IF EXISTS chunks_ad",
+        "DROP TABLE IF EXISTS chunks_fts",
+    ):
+        conn.execute(statement)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # WAL + NORMAL: durable across process crashes; the index can be rebuilt from its sources.
     return sqlitedb.connect(path, synchronous="NORMAL")
@@ -159,12 +173,9 @@ class SqliteIndex:
         self, conn: sqlite3.Connection, path: Path, dimension: int, embedder_name: str = "", *,
         keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
-        ann: VectorAnn | None = None,
+        ann: VectorAnn | None = None, keywords: KeywordPostings | None = None,
     ) -> None:
         self._conn = conn  # writes and keyword search, under _lock
-        # bm25() reads each scored row's size record: with SQLite's default 2 MB page cache a
-        # 1M-chunk index misses on most of them (``KEYWORD_CACHE_KIB``).
-        conn.execute(f"PRAGMA cache_size = -{KEYWORD_CACHE_KIB}")
         # Vector search reads through its own connection (WAL readers do not block each other),
         # so the two halves of a hybrid search never wait for one another.
         self._vconn = _connect(path)
@@ -178,10 +189,10 @@ class SqliteIndex:
         self._ann = ann if ann is not None else VectorAnn(dimension)
         self._ann_seq = -1  # the last vector_log entry in the graph; -1: not loaded yet
         self._ann_generation = -1
-        self._keyword_postings_budget = keyword_postings_budget  # bench/ passes others
-        self._bm25_weights = bm25_weights
-        self._df_cache: dict[str, int] = {}
-        self._df_generation = -1
+        del keyword_postings_budget  # ignored (``KEYWORD_POSTINGS_BUDGET``)
+        self._keywords = keywords if keywords is not None else KeywordPostings(bm25_weights)
+        self._keywords_seq = -1  # the last vector_log entry in the postings; -1: not loaded yet
+        self._keywords_generation = -1
 
     # ---- opening ------------------------------------------------------------------------
     @classmethod
@@ -190,14 +201,15 @@ class SqliteIndex:
         keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
         exact_search_below: int = EXACT_SEARCH_BELOW, expansion_search: int = EXPANSION_SEARCH,
-        ann_threads: int = 0,
+        ann_threads: int = 0, bm25_k1: float = K1, bm25_b: float = B, stemmer: str = STEMMER,
     ) -> SqliteIndex:
         """Open or create the index at ``path`` for the embedder ``embedder_name``.
 
-        ``keyword_postings_budget``, ``bm25_weights``, ``exact_search_below`` (vector search
-        scans every vector below this many) and ``expansion_search`` (the graph's search depth)
-        are the tuned defaults; benchmarks and tests pass others. ``ann_threads`` builds the
-        graph on that many threads (0: every core).
+        ``bm25_weights`` (title, section, text), ``bm25_k1``, ``bm25_b``, ``stemmer``,
+        ``exact_search_below`` (vector search scans every vector below this many) and
+        ``expansion_search`` (the graph's search depth) are the tuned defaults; benchmarks and
+        tests pass others. ``ann_threads`` builds the graph on that many threads (0: every
+        core). ``keyword_postings_budget`` is ignored (``KEYWORD_POSTINGS_BUDGET``).
         """
         _single_threaded_blas()
         try:
@@ -225,9 +237,9 @@ class SqliteIndex:
             raise EmbedderMismatchError(path, have, wanted)
         ann = VectorAnn(dimension, exact_search_below=exact_search_below, threads=ann_threads,
                         expansion_search=expansion_search)
+        keywords = KeywordPostings(bm25_weights, k1=bm25_k1, b=bm25_b, stemmer=stemmer)
         return cls(conn, path, dimension, embedder_name,
-                   keyword_postings_budget=keyword_postings_budget, bm25_weights=bm25_weights,
-                   ann=ann)
+                   keyword_postings_budget=keyword_postings_budget, ann=ann, keywords=keywords)
 
     def close(self) -> None:
         with self._lock, self._vlock:
@@ -303,11 +315,6 @@ class SqliteIndex:
                     removed += 1
         return removed
 
-    def optimize(self) -> None:
-        """Merge FTS5 segments after a large ingest (keeps keyword search fast)."""
-        with self._lock:
-            self._conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
-
     # ---- reading ----------------------------------------------------------------------------
     def _generation(self, conn: sqlite3.Connection | None = None) -> int:
         sql = "SELECT value FROM meta WHERE key = 'generation'"
@@ -347,105 +354,74 @@ class SqliteIndex:
             ))
         return passages
 
-    def _refresh_df_cache(self) -> None:
-        """Under ``_lock``: forget document frequencies when another write changed the index."""
-        generation = self._generation()
-        if generation != self._df_generation or len(self._df_cache) > 100_000:
-            self._df_cache.clear()
-            self._df_generation = generation
-
-    def _document_frequency(self, term: str) -> int:
-        """Chunks that FTS5 matches for ``term``, counted up to the postings budget plus one (an
-        answer above the budget means "more than the budget": no query keeps such a term unless
-        all its terms are, and ``_estimated_frequency`` orders those). Counting reads the term's
-        postings, 0.1-0.3 microseconds each, so the budget bounds it at a millisecond or so
-        where an exact count of a common word reads up to every chunk. Cached until the index
-        changes (``_refresh_df_cache``).
-
-        The term goes through FTS5's own tokenizer (porter stemming, diacritics), so the count
-        is the one the query will see: "patients" counts the chunks that say "patient".
-        """
-        if term not in self._df_cache:
-            cap = max(self._keyword_postings_budget, MIN_COMPOUND_DF) + 1
-            self._df_cache[term] = int(self._conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ?"
-                " LIMIT ?)", (f'"{term}"', cap)
-            ).fetchone()[0])
-        return self._df_cache[term]
-
-    def _estimated_frequency(self, term: str, windows: int = 4) -> float:
-        """A cheap estimate of a common term's document frequency: its matches among
-        ``windows`` evenly spread ranges of chunk ids that together hold as many ids as the
-        postings budget, scaled up. Only used to choose among terms that are all over the
-        budget (their exact counts would read every posting)."""
-        top = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
-        width = max(1, self._keyword_postings_budget // windows)
-        if top <= width * windows:
-            return float(self._conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
-            ).fetchone()[0])
-        found = 0
-        for n in range(windows):
-            low = (2 * n + 1) * top // (2 * windows) - width // 2
-            found += int(self._conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?"
-                " AND rowid BETWEEN ? AND ?", (f'"{term}"', low, low + width - 1)
-            ).fetchone()[0])
-        return found * top / (width * windows)
-
-    def _query_terms(self, query: str) -> list[str]:
-        """The query's content words, plus the pairs the index knows as one word ("failover")."""
-        terms = query_terms(query)
-        seen = set(terms)
-        for compound in compound_candidates(query):
-            if compound not in seen and self._document_frequency(compound) >= MIN_COMPOUND_DF:
-                terms.append(compound)
-        return terms
-
-    def _selective_terms(self, terms: list[str]) -> list[str]:
-        """Keep the rarest terms whose postings add up to at most ``keyword_postings_budget``.
-
-        FTS5 scores every row an OR query matches, so a few common words ("patients", "cells")
-        make a query over 100k chunks scan most of the index, while their BM25 weight is tiny.
-        Dropping the most common terms once the budget is spent bounds the work whatever the
-        index size; small indexes keep every term. The rarest term always stays: when even it
-        is over the budget, the term estimated rarest is kept alone, and
-        ``keyword_search_sync`` scores only the budget's worth of its rows.
-        """
-        if self._keyword_postings_budget <= 0 or not terms:
-            return terms
-        frequency = {term: self._document_frequency(term) for term in terms}
-        if min(frequency.values()) > self._keyword_postings_budget:
-            return [min(terms, key=self._estimated_frequency)]
-        kept: set[str] = set()
-        spent = 0
-        for term in sorted(terms, key=frequency.__getitem__):  # stable: ties in query order
-            spent += frequency[term]
-            if spent > self._keyword_postings_budget:
+    def _load_saved_keywords(self, floor: int) -> bool:
+        """Load the newest saved postings that the log can bring up to date; unreadable files
+        are deleted (they are rebuilt)."""
+        for seq, file in KeywordPostings.files(self.path):
+            if seq < floor:
                 break
-            kept.add(term)
-        return [t for t in terms if t in kept]
+            try:
+                self._keywords.load(file)
+            except ValueError:
+                file.unlink(missing_ok=True)
+                continue
+            self._keywords_seq = seq
+            return True
+        return False
+
+    def _catch_up_keywords(self) -> None:
+        """Under ``_lock``: bring the keyword postings up to date with the SQLite file (load or
+        build them on first use, then apply the change log after them)."""
+        conn = self._conn
+        if self._keywords_seq >= 0 and self._generation(conn) == self._keywords_generation:
+            return
+        built = False
+        conn.execute("BEGIN")  # one snapshot for the generation, the log and the rows
+        try:
+            generation = self._generation(conn)
+            floor = int(conn.execute(
+                "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
+            if self._keywords_seq < floor and not self._load_saved_keywords(floor):
+                self._keywords_seq = self._log_position(conn)
+                self._keywords.build(conn.execute(
+                    "SELECT id, title, section, text FROM chunks ORDER BY id"))
+                built = True
+            removed = conn.execute(
+                "SELECT DISTINCT chunk_id FROM vector_log WHERE seq > ? AND added = 0",
+                (self._keywords_seq,)).fetchall()
+            self._keywords.remove(r[0] for r in removed)
+            self._keywords.add(conn.execute(
+                "SELECT id, title, section, text FROM chunks WHERE id IN"
+                " (SELECT chunk_id FROM vector_log WHERE seq > ? AND added = 1)",
+                (self._keywords_seq,)).fetchall())
+            self._keywords_seq = max(self._keywords_seq, self._log_position(conn))
+            self._keywords_generation = generation
+        finally:
+            conn.execute("COMMIT")
+        if built and len(self._keywords) >= SAVE_KEYWORDS_FROM:
+            self._keywords.save(self.path, self._keywords_seq)
+
+    def _save_keywords(self) -> int:
+        """Under ``_lock``: bring the postings up to date and save them (a small index's are
+        not: they are built from its rows when opened); returns their log position."""
+        self._catch_up_keywords()
+        if len(self._keywords) >= SAVE_KEYWORDS_FROM:
+            self._keywords.save(self.path, self._keywords_seq)
+        else:
+            for _, file in KeywordPostings.files(self.path):
+                file.unlink(missing_ok=True)
+        return self._keywords_seq
 
     def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
         if not query_terms(query):
             return []
         with self._lock:
-            self._refresh_df_cache()
-            terms = self._selective_terms(self._query_terms(query))
-            # The LIMIT binds only for a term over the budget, kept alone (``_selective_terms``):
-            # FTS5 then scores the budget's worth of its rows, the first in rowid order.
-            rows = self._conn.execute(
-                "SELECT rowid, score FROM (SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score"
-                " FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?) ORDER BY score LIMIT ?",
-                (*self._bm25_weights, fts_or_match(terms), self._keyword_postings_budget or -1,
-                 limit),
-            ).fetchall()
-            # FTS5's bm25() is negative, lower is better: flip it so higher is better.
-            return self._passages([(int(r[0]), -float(r[1])) for r in rows], "keyword")
+            self._catch_up_keywords()
+            return self._passages(self._keywords.search(query, limit), "keyword")
 
     async def keyword_search(self, query: str, limit: int) -> list[Passage]:
-        # In a worker thread: FTS5 releases the GIL, so the event loop keeps relaying other
-        # chats' tokens meanwhile, and a hybrid search runs its vector half in parallel.
+        # In a worker thread: numpy and SQLite release the GIL, so the event loop keeps relaying
+        # other chats' tokens meanwhile, and a hybrid search runs its vector half in parallel.
         return await asyncio.to_thread(self.keyword_search_sync, query, limit)
 
     # ---- vector search: the HNSW graph and its catch-up from the change log -------------------
@@ -507,15 +483,16 @@ class SqliteIndex:
             conn.execute("COMMIT")
 
     def save_vectors(self) -> Path | None:
-        """Bring the graph up to date, save it beside the index and drop the log entries it
-        holds (ingestion calls this when it finishes; opening a large index is then fast). A
-        small index has no graph: no file is saved (``None``) and the log is dropped all the
-        same, since opening it reads every row anyway."""
+        """Bring the graph and the keyword postings up to date, save them beside the index and
+        drop the log entries both hold (ingestion calls this when it finishes; opening a large
+        index is then fast). A small index has no graph: no file is saved (``None``) and the log
+        is dropped all the same, since opening it reads every row anyway."""
         with self._vlock:
             self._catch_up()
             saved = self._ann.save(self.path, self._ann_seq)
             seq = self._ann_seq
         with self._lock:
+            seq = min(seq, self._save_keywords())
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute("DELETE FROM vector_log WHERE seq <= ?", (seq,))
@@ -587,8 +564,6 @@ class SqliteIndex:
         return self.remove_documents(paths)
 
     async def finish_ingest(self, chunks_written: int) -> None:
-        if chunks_written > 1000:
-            self.optimize()
         if chunks_written and self._log_length() >= SAVE_GRAPH_AFTER_CHANGES:
             await asyncio.to_thread(self.save_vectors)
 
