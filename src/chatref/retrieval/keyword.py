@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,9 @@ MAX_QUERY_TERMS = 64
 # Terms in more chunks than this may be looked up for the candidates only (MaxScore, below);
 # rarer ones are cheaper to score whole than to decide about.
 LOOKUP_FROM = 2_000
+# How many of the chunks found first decide whether to switch to lookups (any ``limit`` chunks'
+# scores bound the final ``limit``-th from below; more would cost more than they tighten it).
+THRESHOLD_SAMPLE = 50_000
 # Added chunks stay in the delta until it holds this many postings (or a twentieth of the
 # arrays'), then ``merge`` folds it in.
 MERGE_DELTA_POSTINGS = 200_000
@@ -142,6 +146,8 @@ class KeywordPostings:
         self._offsets = np.zeros(1, dtype=np.int64)
         self._ids = np.zeros(0, dtype=np.int32)
         self._tf = np.zeros((3, 0), dtype=np.uint8)  # per field, saturating at 255
+        self._peak: npt.NDArray[np.uint8] | None = None  # per field and term: its highest tf
+        self._min_norm = 0.0  # the smallest ``_norm`` of a chunk with words
         # Dense by chunk id: its length over all fields (0: no such chunk), whether the merged
         # arrays hold it, whether that version is removed (a tombstone).
         self._length = np.zeros(0, dtype=np.float32)
@@ -158,6 +164,8 @@ class KeywordPostings:
         self._norm = np.zeros(0, dtype=np.float32)  # k1 * (1 - b + b * length / average)
         self._norm_stale = True
         self._scores = np.zeros(0, dtype=np.float32)  # the query accumulator, zero between uses
+        # The last search's work (bench/): postings scored whole, chunks looked up.
+        self.last_work = (0, 0)
 
     # ---- sizes ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -169,8 +177,9 @@ class KeywordPostings:
 
     def nbytes(self) -> int:
         """Memory held by the arrays (the vocabulary's Python strings not counted)."""
-        arrays = [self._offsets, self._ids, self._tf, self._length, self._merged, self._dead,
-                  *self._delta, self._delta_docs, self._norm, self._scores]
+        arrays: list[npt.NDArray[Any]] = [
+            self._offsets, self._ids, self._tf, self._length, self._merged, self._dead,
+            *self._delta, self._delta_docs, self._norm, self._scores]
         return sum(a.nbytes for a in arrays)
 
     def _grow(self, top: int) -> None:
@@ -193,8 +202,9 @@ class KeywordPostings:
         terms = self._terms
         keys, counts = [], []
         lengths = np.zeros(count, dtype=np.float32)
-        for field in range(3):
-            lists = [list(map(terms.__getitem__, words(row[field + 1] or ""))) for row in rows]
+        fields = ([r[1] for r in rows], [r[2] or "" for r in rows], [r[3] for r in rows])
+        for texts in fields:
+            lists = [list(map(terms.__getitem__, words(text))) for text in texts]
             sizes = np.fromiter(map(len, lists), dtype=np.int64, count=count)
             lengths += sizes
             flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
@@ -232,6 +242,7 @@ class KeywordPostings:
         for term, _, _ in parts:
             df += np.bincount(term, minlength=len(df))
         self._offsets = np.concatenate([[0], np.cumsum(df)])
+        self._peak = None
         total = int(self._offsets[-1])
         self._ids = np.zeros(total, dtype=np.int32)
         self._tf = np.zeros((3, total), dtype=np.uint8)
@@ -325,6 +336,7 @@ class KeywordPostings:
             self._merged[self._delta_docs] = True
         self._ids, self._tf = np.ascontiguousarray(ids), np.ascontiguousarray(tf)
         self._offsets = np.concatenate([[0], np.cumsum(counts)])
+        self._peak = None
         self._delta = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32),
                        np.zeros((3, 0), dtype=np.uint8))
         self._delta_docs = np.zeros(0, dtype=np.int32)
@@ -338,18 +350,18 @@ class KeywordPostings:
             stem = self._stems[word] = self._stemmer.stemWord(word)
         return stem
 
-    def _parts(self, term: int) -> list[tuple[Int32s, npt.NDArray[np.uint8]]]:
-        """Term ``term``'s postings: the merged arrays' (tombstones included) and the delta's,
-        each with its ids ascending."""
+    def _parts(self, term: int) -> list[tuple[Int32s, npt.NDArray[np.uint8], bool]]:
+        """Term ``term``'s postings: the merged arrays' (tombstones included: the third item is
+        True) and the delta's, each with its ids ascending."""
         parts = []
         if term < len(self._offsets) - 1:
             start, end = self._offsets[term], self._offsets[term + 1]
-            parts.append((self._ids[start:end], self._tf[:, start:end]))
+            parts.append((self._ids[start:end], self._tf[:, start:end], True))
         dterm = self._delta[0]
         if len(dterm):
             start, end = np.searchsorted(dterm, [term, term + 1])
             if end > start:
-                parts.append((self._delta[1][start:end], self._delta[2][:, start:end]))
+                parts.append((self._delta[1][start:end], self._delta[2][:, start:end], False))
         return parts
 
     def frequency(self, stem: str) -> int:
@@ -384,7 +396,7 @@ class KeywordPostings:
 
     def _weighted(self, tf: npt.NDArray[np.uint8]) -> Floats:
         title, section, text = self.weights
-        out = tf[2].astype(np.float32)
+        out: Floats = tf[2].astype(np.float32)
         if text != 1.0:
             out *= text
         if tf[0].any():
@@ -399,7 +411,30 @@ class KeywordPostings:
             np.multiply(self._length, np.float32(self.b / max(average, 1e-9)), out=self._norm)
             self._norm += np.float32(1.0 - self.b)
             self._norm *= np.float32(self.k1)
+            used = self._length > 0
+            shortest = float(self._length[used].min()) if used.any() else 0.0
+            self._min_norm = self.k1 * (1.0 - self.b + self.b * shortest / max(average, 1e-9))
             self._norm_stale = False
+
+    def _bound(self, term: int, idf: float) -> float:
+        """The most term ``term`` adds to any chunk's score: its highest weighted frequency in
+        the shortest chunk."""
+        if self._peak is None:
+            starts = self._offsets[:-1]
+            empty = starts == self._offsets[1:]
+            self._peak = np.zeros((3, len(starts)), dtype=np.uint8)
+            if len(self._ids):
+                for field in range(3):
+                    peak = np.maximum.reduceat(self._tf[field], np.minimum(starts,
+                                                                           len(self._ids) - 1))
+                    peak[empty] = 0
+                    self._peak[field] = peak
+        peak = self._peak[:, term] if term < self._peak.shape[1] else np.zeros(3, np.uint8)
+        for _, tf, merged in self._parts(term):
+            if not merged:
+                peak = np.maximum(peak, tf.max(axis=1))
+        weighted = sum(w * float(p) for w, p in zip(self.weights, peak, strict=True))
+        return idf * (self.k1 + 1.0) * weighted / (weighted + self._min_norm)
 
     def search(self, query: str, limit: int) -> list[tuple[int, float]]:
         """The ``limit`` best chunks for ``query`` by BM25, best first, as (chunk id, score)."""
@@ -416,44 +451,61 @@ class KeywordPostings:
                 plan.append((df, term, max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)))
         plan.sort()  # rarest first
         del plan[MAX_QUERY_TERMS:]
+        bounds = [self._bound(term, idf) for _, term, idf in plan]
         scores, norm = self._scores, self._norm
-        left = sum(idf for _, _, idf in plan) * (self.k1 + 1.0)  # bounds of the terms to come
+        left = sum(bounds)  # bounds of the terms to come
         done = 0.0  # bounds of the terms scored
+        seen: list[Int32s] = []  # the chunks scored so far, each once
         found: Int32s | None = None  # the only chunks that can still make the top ``limit``
         threshold = 0.0
+        whole = lookups = 0
         try:
-            for df, term, idf in plan:
+            for (df, term, idf), bound in zip(plan, bounds, strict=True):
                 if found is None and done > left and df > LOOKUP_FROM:
                     # MaxScore: if the terms left cannot lift an unseen chunk above the current
-                    # limit-th score, they are only looked up for the chunks already seen.
-                    touched = np.flatnonzero(scores)
-                    if len(touched) >= limit:
-                        threshold = float(np.partition(scores[touched], -limit)[-limit])
+                    # limit-th score, they are only looked up for the chunks already seen. Any
+                    # ``limit`` chunks' scores bound that score from below: those the rarest
+                    # terms found are the likeliest to be high and the cheapest to rank.
+                    sample = np.concatenate(seen)[:THRESHOLD_SAMPLE]
+                    if len(sample) >= limit:
+                        threshold = max(threshold, float(
+                            np.partition(scores[sample], -limit)[-limit]))
                         if left < threshold:
-                            found = touched
+                            found = np.concatenate(seen)
                 if found is not None:
+                    if len(found) > 4 * limit:  # a higher threshold prunes more
+                        threshold = max(threshold, float(
+                            np.partition(scores[found], -limit)[-limit]))
                     found = found[scores[found] + np.float32(left) >= np.float32(threshold)]
-                bound = idf * (self.k1 + 1.0)
                 left -= bound
                 done += bound
-                for ids, tf in self._parts(term):
+                for ids, tf, merged in self._parts(term):
                     if found is not None:
+                        lookups += len(found)
                         ids, tf = _lookup(ids, tf, found)
-                    if self._dead_count:
+                    else:
+                        whole += len(ids)
+                    if merged and self._dead_count:
                         keep = ~self._dead[ids]
                         ids, tf = ids[keep], tf[:, keep]
                     weighted = self._weighted(tf)
-                    scores[ids] += np.float32(bound) * weighted / (weighted + norm[ids])
-            touched = np.flatnonzero(scores)
+                    before = scores[ids]
+                    if found is None:
+                        seen.append(ids[before == 0])
+                    scores[ids] = before + np.float32(idf * (self.k1 + 1.0)) * weighted / (
+                        weighted + norm[ids])
+            touched = found if found is not None else (
+                np.concatenate(seen) if seen else np.zeros(0, dtype=np.int32))
             values = scores[touched]
             if len(touched) > limit:
                 best = np.argpartition(-values, limit - 1)[:limit]
                 touched, values = touched[best], values[best]
             order = np.lexsort((touched, -values))
+            self.last_work = (whole, lookups)
             return [(int(touched[i]), float(values[i])) for i in order]
         finally:
-            scores[np.flatnonzero(scores)] = 0.0
-
+            for ids in seen:
+                scores[ids] = 0.0
 
     # ---- the file beside the SQLite index ---------------------------------------------------
     @staticmethod
@@ -488,7 +540,7 @@ class KeywordPostings:
         """Replace everything with the postings saved in ``file``; raises ``ValueError`` if it
         is not such a file (truncated, overwritten, another format or stemmer)."""
         try:
-            with np.load(file) as saved:
+            with file.open("rb") as handle, np.load(handle) as saved:
                 if int(saved["format"][0]) != FORMAT:
                     raise ValueError(f"{file}: format {int(saved['format'][0])}")
                 stemmer = saved["stemmer"].tobytes().decode()
@@ -506,6 +558,7 @@ class KeywordPostings:
         self.__init__(self.weights, k1=self.k1, b=self.b, stemmer=self.stemmer)  # type: ignore[misc]
         self._vocabulary.update(zip(vocabulary, range(len(vocabulary)), strict=True))
         self._offsets, self._ids, self._tf = offsets, ids, tf
+        self._peak = None
         self._grow(len(length) - 1)
         self._length[:len(length)] = length
         self._merged[:len(merged)] = merged

@@ -42,7 +42,7 @@ import numpy.typing as npt
 from chatref import sqlitedb
 from chatref.errors import EmbedderMismatchError, IndexError_
 from chatref.retrieval.ann import EXACT_SEARCH_BELOW, EXPANSION_SEARCH, Ids, VectorAnn
-from chatref.retrieval.keyword import B, K1, STEMMER, KeywordPostings
+from chatref.retrieval.keyword import K1, STEMMER, B, KeywordPostings
 from chatref.retrieval.text import query_terms
 from chatref.retrieval.types import ChunkRecord, DocumentRecord, Passage, Vectors
 from chatref.sqlitedb import Migrations
