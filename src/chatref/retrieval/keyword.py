@@ -63,7 +63,11 @@ MAX_QUERY_TERMS = 64
 LOOKUP_FROM = 2_000
 # How many of the chunks found first decide whether to switch to lookups (any ``limit`` chunks'
 # scores bound the final ``limit``-th from below; more would cost more than they tighten it).
-THRESHOLD_SAMPLE = 50_000
+THRESHOLD_SAMPLE = 5_000
+# A common term's postings are looked up for the candidates by binary search (~50 ns each) when it
+# has over this many times as many postings as there are candidates, else by reading a mark per
+# posting (~2-3 ns each).
+LOOKUP_SEARCH = 20
 # Added chunks stay in the delta until it holds this many postings (or a twentieth of the
 # arrays'), then ``merge`` folds it in.
 MERGE_DELTA_POSTINGS = 200_000
@@ -164,6 +168,7 @@ class KeywordPostings:
         self._norm = np.zeros(0, dtype=np.float32)  # k1 * (1 - b + b * length / average)
         self._norm_stale = True
         self._scores = np.zeros(0, dtype=np.float32)  # the query accumulator, zero between uses
+        self._mark = np.zeros(0, dtype=bool)  # the query's candidates once it looks terms up
         # The last search's work (bench/): postings scored whole, chunks looked up.
         self.last_work = (0, 0)
 
@@ -179,7 +184,7 @@ class KeywordPostings:
         """Memory held by the arrays (the vocabulary's Python strings not counted)."""
         arrays: list[npt.NDArray[Any]] = [
             self._offsets, self._ids, self._tf, self._length, self._merged, self._dead,
-            *self._delta, self._delta_docs, self._norm, self._scores]
+            *self._delta, self._delta_docs, self._norm, self._scores, self._mark]
         return sum(a.nbytes for a in arrays)
 
     def _grow(self, top: int) -> None:
@@ -187,7 +192,7 @@ class KeywordPostings:
         if top < len(self._length):
             return
         size = max(top + 1, len(self._length) * 5 // 4)
-        for name in ("_length", "_merged", "_dead", "_norm", "_scores"):
+        for name in ("_length", "_merged", "_dead", "_norm", "_scores", "_mark"):
             old = getattr(self, name)
             new = np.zeros(size, dtype=old.dtype)
             new[:len(old)] = old
@@ -458,31 +463,39 @@ class KeywordPostings:
         seen: list[Int32s] = []  # the chunks scored so far, each once
         found: Int32s | None = None  # the only chunks that can still make the top ``limit``
         threshold = 0.0
-        whole = lookups = 0
+        whole = lookups = taken = 0
+        sample: Int32s = np.zeros(0, dtype=np.int32)  # the first ``THRESHOLD_SAMPLE`` seen
         try:
             for (df, term, idf), bound in zip(plan, bounds, strict=True):
-                if found is None and done > left and df > LOOKUP_FROM:
-                    # MaxScore: if the terms left cannot lift an unseen chunk above the current
-                    # limit-th score, they are only looked up for the chunks already seen. Any
+                if df > LOOKUP_FROM and (found is not None or done > left):
+                    # MaxScore: once the terms left cannot lift an unseen chunk above the
+                    # current limit-th score, they are only looked up for the chunks seen. Any
                     # ``limit`` chunks' scores bound that score from below: those the rarest
                     # terms found are the likeliest to be high and the cheapest to rank.
-                    sample = np.concatenate(seen)[:THRESHOLD_SAMPLE]
+                    while len(sample) < THRESHOLD_SAMPLE and taken < len(seen):
+                        sample = np.concatenate(
+                            [sample, seen[taken][:THRESHOLD_SAMPLE - len(sample)]])
+                        taken += 1
                     if len(sample) >= limit:
                         threshold = max(threshold, float(
                             np.partition(scores[sample], -limit)[-limit]))
-                        if left < threshold:
-                            found = np.concatenate(seen)
+                    if found is None and left < threshold:
+                        found = np.concatenate(seen)
+                        self._mark[found] = True
                 if found is not None:
-                    if len(found) > 4 * limit:  # a higher threshold prunes more
-                        threshold = max(threshold, float(
-                            np.partition(scores[found], -limit)[-limit]))
-                    found = found[scores[found] + np.float32(left) >= np.float32(threshold)]
+                    keep = scores[found] + np.float32(left) >= np.float32(threshold)
+                    self._mark[found[~keep]] = False
+                    found = found[keep]
                 left -= bound
                 done += bound
                 for ids, tf, merged in self._parts(term):
-                    if found is not None:
-                        lookups += len(found)
+                    if found is not None and len(ids) > LOOKUP_SEARCH * len(found):
+                        lookups += len(found)  # a binary search for each candidate
                         ids, tf = _lookup(ids, tf, found)
+                    elif found is not None:
+                        lookups += len(ids)  # a mark read for each posting
+                        hit = self._mark[ids]
+                        ids, tf = ids[hit], tf[:, hit]
                     else:
                         whole += len(ids)
                     if merged and self._dead_count:
@@ -506,6 +519,8 @@ class KeywordPostings:
         finally:
             for ids in seen:
                 scores[ids] = 0.0
+            if found is not None:
+                self._mark[found] = False
 
     # ---- the file beside the SQLite index ---------------------------------------------------
     @staticmethod
