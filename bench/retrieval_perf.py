@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work \
         [--search-only | --ingest-only] [--large-txt 10000 --large-pdf 1000]
+    .venv/bin/python bench/retrieval_perf.py --shared ../shared --out bench/.work --texts 11
 
 The corpus is SciFact's abstracts (9k chunks); bigger indexes repeat it under new document keys,
 with a copy number appended to every text, so posting lists and the vector matrix have the real
@@ -70,31 +71,47 @@ async def latency(
 
 
 INGEST_CHILD = """
-import asyncio, json, resource, sys, time
+import asyncio, json, os, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[4])
-from retrieval_perf import corpus
+from retrieval_perf import corpus, cpu_seconds
 from chatref.ingest.pipeline import ingest_texts
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
 embedder = WordLlamaEmbedder(Path(sys.argv[2]))
+embedder.embed_sync(["warm up"])
 index = SqliteIndex.open(Path(sys.argv[1]), embedder_name=embedder.name, dimension=256)
-docs = corpus(Path(sys.argv[3]), 11)
+docs = corpus(Path(sys.argv[3]), int(sys.argv[5]))
+load, cpu = os.getloadavg()[0], cpu_seconds()
 report = asyncio.run(ingest_texts(docs, index, embedder))
-print(json.dumps({"chunks": report.chunks_written, "elapsed_s": report.elapsed_s,
+cpu = cpu_seconds() - cpu
+index.close()
+n = report.chunks_written
+print(json.dumps({"chunks": n, "elapsed_s": round(report.elapsed_s, 1),
+                  "chunks_per_s": round(n / report.elapsed_s),
+                  "chunks_per_s_before_finish": round(
+                      n / (report.elapsed_s - report.stages_s.get("finish", 0.0))),
+                  "cpu_ms_per_chunk": round(cpu * 1000 / n, 3),
+                  "stages_s": {k: round(v, 1) for k, v in report.stages_s.items()},
+                  "load_average": [round(load, 2), round(os.getloadavg()[0], 2)],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def ingest_memory(work: Path, shared: Path) -> dict[str, float]:
-    """Ingest ~100k chunks in a fresh process and read its peak resident memory."""
-    path = work / "memory.sqlite"
-    path.unlink(missing_ok=True)
+def ingest_memory(work: Path, shared: Path, copies: int = 11) -> dict[str, float]:
+    """Ingest SciFact ``copies`` times (11: ~100k chunks) through ``ingest_texts`` in a fresh
+    process (its parse workers embed) into a fresh index: rate, CPU (the workers' too), stages
+    and the process's peak resident memory."""
+    path = work / f"texts-{copies}.sqlite"
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
     result = subprocess.run(
         [sys.executable, "-c", INGEST_CHILD, str(path), str(work / "wl"), str(shared),
-         str(Path(__file__).parent)],
+         str(Path(__file__).parent), str(copies)],
         capture_output=True, text=True, check=True,
     )
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -174,8 +191,14 @@ async def main() -> None:
                         "steady-state rate and start-up cost.")
     parser.add_argument("--large-pdf", type=int, default=0, metavar="FILES",
                         help="The same with this many three-page PDFs (e.g. 1000).")
+    parser.add_argument("--texts", type=int, default=0, metavar="COPIES",
+                        help="Only ingest SciFact this many times through ingest_texts (11: "
+                        "~100k chunks, 111: ~1M) in a fresh process, into a fresh index.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.texts:
+        print(json.dumps(ingest_memory(args.out, args.shared, args.texts), indent=1))
+        return
     embedder = WordLlamaEmbedder(args.out / "wl")
     queries = list(load_beir(args.shared / "datasets" / "scifact").queries.values())
     results: dict[str, object] = {}
