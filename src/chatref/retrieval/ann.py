@@ -33,19 +33,25 @@ from usearch.index import Index
 
 from chatref.retrieval.types import Vectors
 
-# HNSW parameters, chosen with bench/retrieval_scale.py (docs/benchmarks.md, "The vector half at
-# scale"): recall@10 against an exact float32 scan 0.985 at 100k chunks of a corpus without
-# near-copies at search depth 256 (0.963 at 128, 0.991 at 512). Expansion 128 on add gave more
-# recall per depth but took two to four times as long to build.
+# HNSW parameters, chosen with bench/ann_build.py (docs/benchmarks.md, "The vector half at
+# scale"), which builds graphs from an index's stored vectors: on a corpus without near-copies,
+# recall@10 against an exact float32 scan at 1M chunks is 0.986 at search depth 1,024 with
+# expansion 128 on add (0.974 at 512, 0.991 at 2,048), against 0.960 at 1,024 and 0.971 at 2,048
+# with expansion 64: the graph is built with more care instead of searched deeper, at the same
+# memory (connectivity 16: 658 MB file at 1M). The price is build time, two to three times
+# expansion 64's (25 minutes for 1M vectors on two loaded cores).
 CONNECTIVITY = 16
-EXPANSION_ADD = 64
-# The search depth grows with the graph: at 1M chunks (same corpus) depth 256 gave 0.880, 512
-# 0.933, 1,024 0.960 and 2,048 0.971, still short of 0.98 (a better-connected graph, more
-# expansion on add, is the next step: it was not rebuilt at 1M in time). Between 100k and 1M
-# the switch at 300,000 is not measured.
+EXPANSION_ADD = 128
+DTYPE = "f16"
+# The search depth grows with the graph: at 100k chunks depth 256 gives 0.993 (0.982 at 128), at
+# 1M 1,024 gives 0.986. Between 100k and 1M the switch at 300,000 is not measured.
 SEARCH_DEPTH = 256
-DEEP_SEARCH_DEPTH = 2048
+DEEP_SEARCH_DEPTH = 1024
 DEEP_SEARCH_FROM = 300_000
+# A graph file saved before expansion 128 (its copies file does not say how it was built) was
+# built with expansion 64: it is still loaded, not rebuilt, and searched as deep as it needs.
+OLD_EXPANSION_ADD = 64
+OLD_DEEP_SEARCH_DEPTH = 2048
 EXPANSION_SEARCH = 0  # 0: by the graph's size (search_depth); benchmarks pass fixed depths
 # Below this many vectors there is no graph: a search is an exact scan of a float32 matrix (about
 # 2 ms at 20,000 on a quiet machine, a fifth of the 9 ms measured at 100k; the graph takes 1-2 ms
@@ -55,6 +61,20 @@ EXPANSION_SEARCH = 0  # 0: by the graph's size (search_depth); benchmarks pass f
 EXACT_SEARCH_BELOW = 20_000
 
 Ids = npt.NDArray[np.int64]
+
+
+def depth_for(size: int, expansion_add: int) -> int:
+    """The search depth for a graph of ``size`` vectors built with ``expansion_add``.
+
+    >>> depth_for(100_000, EXPANSION_ADD), depth_for(1_000_000, EXPANSION_ADD)
+    (256, 1024)
+    >>> depth_for(1_000_000, OLD_EXPANSION_ADD)  # a graph file saved before expansion 128
+    2048
+    """
+    if size < DEEP_SEARCH_FROM:
+        return SEARCH_DEPTH
+    return DEEP_SEARCH_DEPTH if expansion_add >= EXPANSION_ADD else OLD_DEEP_SEARCH_DEPTH
+
 _FILE = re.compile(r"\.vectors-(\d+)\.usearch$")
 _COPIES = ".copies.npz"  # beside each graph file: its digests and copies
 
@@ -72,12 +92,18 @@ class VectorAnn:
     def __init__(
         self, dimension: int, *, expansion_search: int = EXPANSION_SEARCH,
         exact_search_below: int = EXACT_SEARCH_BELOW, threads: int = 0,
+        connectivity: int = CONNECTIVITY, expansion_add: int = EXPANSION_ADD,
+        dtype: str = DTYPE,
     ) -> None:
         self.dimension = dimension
+        # How the graph is built (benchmarks pass others): edges per node, candidates kept while
+        # adding a node, and the type its vectors are stored as ("f16", "bf16", "i8", "f32").
+        self.connectivity, self.expansion_add, self.dtype = connectivity, expansion_add, dtype
         self._expansion_search = expansion_search
         self._exact_below = exact_search_below
         self._threads = threads  # for building the graph (0: every core); searches use one
         self._index: Index | None = None  # the graph, once large enough
+        self._graph_expansion_add = expansion_add  # how the graph in use was built
         # Identical vectors (the same file in two folders, boilerplate chunks) are one node of
         # the graph, keyed by one of their chunk ids; the others are its copies. Every node's
         # float16 digest, sorted, finds the node a new vector repeats.
@@ -90,14 +116,17 @@ class VectorAnn:
 
     def _new_index(self) -> Index:
         return Index(
-            ndim=self.dimension, metric="ip", dtype="f16", connectivity=CONNECTIVITY,
-            expansion_add=EXPANSION_ADD, expansion_search=self._expansion_search or SEARCH_DEPTH,
+            ndim=self.dimension, metric="ip", dtype=self.dtype, connectivity=self.connectivity,
+            expansion_add=self.expansion_add,
+            expansion_search=self._expansion_search or SEARCH_DEPTH,
         )
 
     def empty(self) -> VectorAnn:
         """A new, empty index with the same settings."""
         return VectorAnn(self.dimension, expansion_search=self._expansion_search,
-                         exact_search_below=self._exact_below, threads=self._threads)
+                         exact_search_below=self._exact_below, threads=self._threads,
+                         connectivity=self.connectivity, expansion_add=self.expansion_add,
+                         dtype=self.dtype)
 
     def __len__(self) -> int:
         if self._index is None:
@@ -115,9 +144,12 @@ class VectorAnn:
 
     def search_depth(self) -> int:
         """The depth a search walks the graph with now."""
-        if self._expansion_search:
-            return self._expansion_search
-        return DEEP_SEARCH_DEPTH if len(self) >= DEEP_SEARCH_FROM else SEARCH_DEPTH
+        return self._expansion_search or depth_for(len(self), self._graph_expansion_add)
+
+    @property
+    def graph_expansion_add(self) -> int:
+        """The expansion on add the graph in use was built with (an older file's: 64)."""
+        return self._graph_expansion_add
 
     @property
     def has_graph(self) -> bool:
@@ -156,6 +188,7 @@ class VectorAnn:
         if self._index is None and len(self._ids) >= max(self._exact_below, 1):
             ids, matrix = self._ids, self._matrix
             self._index = self._new_index()
+            self._graph_expansion_add = self.expansion_add
             self._ids = np.zeros(0, dtype=np.int64)
             self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
             self._graph_add(ids, matrix)
@@ -310,7 +343,8 @@ class VectorAnn:
             with partial.open("wb") as out:
                 np.savez(out, digests=self._digests, keys=self._digest_keys,
                          copies=np.array(list(self._copy_of), dtype=np.int64),
-                         of=np.array(list(self._copy_of.values()), dtype=np.int64))
+                         of=np.array(list(self._copy_of.values()), dtype=np.int64),
+                         expansion_add=np.array(self._graph_expansion_add))
             os.replace(partial, copies)
             partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
             self._index.save(str(partial))
@@ -348,18 +382,22 @@ class VectorAnn:
                 with np.load(sidecar) as saved:
                     digests, keys = saved["digests"], saved["keys"]
                     copies, of = saved["copies"].tolist(), saved["of"].tolist()
+                    built = int(saved["expansion_add"]) if "expansion_add" in saved \
+                        else OLD_EXPANSION_ADD
             except Exception as exc:  # noqa: BLE001 - numpy raises several kinds on garbage
                 self._index = None
                 raise ValueError(f"{sidecar} is not a copies file: {exc}") from exc
             if len(digests) != len(fresh) or len(keys) != len(fresh) or len(copies) != len(of):
                 self._index = None
                 raise ValueError(f"{sidecar} does not match {file}")
+            self._graph_expansion_add = built
             self._digests = np.asarray(digests, dtype=np.uint64)
             self._digest_keys = np.asarray(keys, dtype=np.int64)
             for chunk, key in zip(copies, of, strict=True):
                 self._copy_of[chunk] = key
                 self._copies.setdefault(key, []).append(chunk)
         else:
+            self._graph_expansion_add = OLD_EXPANSION_ADD
             keys = np.asarray(fresh.keys, dtype=np.int64)
             self._index_digests(_digest(self._vectors_of(keys).astype(np.float16)), keys)
         self._settle()
