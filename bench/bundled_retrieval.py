@@ -57,11 +57,11 @@ async def measure(retriever: Retriever, mode: SearchMode,
 
 
 async def run(modes: Sequence[SearchMode], verbose: bool,
-              weights: dict[str, float]) -> dict[str, object]:
+              weights: dict[str, float], bm25: dict[str, float]) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         embedder = WordLlamaEmbedder(cache_dir=Path(folder) / "wordllama")
         index = SqliteIndex.open(Path(folder) / "index.sqlite", embedder_name=embedder.name,
-                                 dimension=embedder.dimension)
+                                 dimension=embedder.dimension, **bm25)
         await ingest_paths([REPO / "docs", REPO / "README.md"], index, embedder)
         retriever = Retriever(index, embedder, **weights)
         try:
@@ -79,13 +79,18 @@ def main() -> None:
         parser.add_argument(f"--{name}", type=float, help=f"{name}_weight [default: the tuned one]")
     parser.add_argument("--per-document", type=int, help="passages of one document among the "
                         "first ones, 0: no cap [default: the tuned one]")
+    parser.add_argument("--k1", type=float, help="BM25 k1 [default: the tuned one]")
+    parser.add_argument("--b", type=float, help="BM25 b [default: the tuned one]")
     args = parser.parse_args()
+    bm25 = {f"bm25_{name}": getattr(args, name) for name in ("k1", "b")
+            if getattr(args, name) is not None}
     weights: dict[str, float] = {f"{name}_weight": getattr(args, name)
                                  for name in ("heading", "clause", "document", "outline")
                                  if getattr(args, name) is not None}
     if args.per_document is not None:
         weights["per_document"] = args.per_document
-    print(json.dumps(asyncio.run(run(args.mode or list(SEARCH_MODES), args.verbose, weights))))
+    print(json.dumps(asyncio.run(run(args.mode or list(SEARCH_MODES), args.verbose, weights,
+                                      bm25))))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ The index is one that ``bench/retrieval_scale.py --size 100k`` (the copies corpu
 abstract is there 11 times under ``<key>#<copy>``, so each term's postings have their 100k size
 while the judgements still apply. A copy counts as its abstract (the first copy ranked stands
 for it), and each query asks for 330 passages so that 30 abstracts survive. ``--postings-budget``
-overrides the keyword half's budget (0: none), to see what bounding its work costs in quality.
+was the FTS5 keyword half's budget (0: none); keyword search outside FTS5 has none and ignores it
+(the figures measured with it are FTS5's, main at d82d140).
 Prints one JSON object: per mode, nDCG@10 and recall@20.
 """
 

@@ -70,7 +70,7 @@ def test_scores_are_bm25_with_column_weights_computed_by_hand() -> None:
             (2, "River", "Birds", "a kingfisher dives into the river"),
             (3, "Fish", None, "fish swim"),
             (4, "Boats", None, "boats on the water at dawn, many boats")]
-    postings = KeywordPostings((3.0, 2.0, 1.0))
+    postings = KeywordPostings((3.0, 2.0, 1.0), k1=1.2, b=0.75)  # FTS5's k1 and b
     postings.add(rows)
     # By hand for "heron river" on chunk 1: N 4, lengths 9, 8, 3, 9 (title, section and text
     # together; stopwords count), average 7.25. "heron": df 1, idf ln(3.5/1.5); tf 3*1 + 1 = 4.
@@ -82,6 +82,10 @@ def test_scores_are_bm25_with_column_weights_computed_by_hand() -> None:
     texts = {i: tuple(words(f or "") for f in (t, s, x)) for i, t, s, x in rows}
     expected = bm25(["heron", "river"], texts, (3.0, 2.0, 1.0))  # type: ignore[arg-type]
     assert hits == pytest.approx(expected, rel=1e-5)
+    other = KeywordPostings((1.0, 1.0, 1.0), k1=0.5, b=0.2)
+    other.add(rows)
+    expected = bm25(["heron", "river"], texts, (1.0, 1.0, 1.0), k1=0.5, b=0.2)  # type: ignore[arg-type]
+    assert dict(other.search("heron river", 5)) == pytest.approx(expected, rel=1e-5)
     assert set(hits) == {1, 2}
 
 
@@ -99,7 +103,8 @@ def exhaustive(postings: KeywordPostings, rows: list[tuple[int, str, str | None,
                query: str) -> dict[int, float]:
     stem = Stemmer.Stemmer(postings.stemmer).stemWords
     docs = {i: tuple(stem(words(f or "")) for f in (t, s, x)) for i, t, s, x in rows}
-    return bm25(postings.query_stems(query), docs, postings.weights)  # type: ignore[arg-type]
+    return bm25(postings.query_stems(query), docs, postings.weights,  # type: ignore[arg-type]
+                k1=postings.k1, b=postings.b)
 
 
 def assert_top(hits: list[tuple[int, float]], expected: dict[int, float], limit: int) -> None:

@@ -49,9 +49,12 @@ from chatref.retrieval.text import STOPWORDS, compound_candidates, query_terms
 # The Snowball stemmer ("english" is Porter's own successor; "porter" the 1980 algorithm FTS5
 # used). Chosen on SciFact train (docs/benchmarks.md, "BM25 outside FTS5").
 STEMMER = "english"
-# BM25's term-frequency saturation and length normalisation (FTS5's were fixed at 1.2 and 0.75).
-K1 = 1.2
-B = 0.75
+# BM25's term-frequency saturation and length normalisation (FTS5's were fixed at 1.2 and 0.75),
+# chosen on SciFact train: hybrid nDCG@10 0.7256 against 0.7210 at FTS5's values. Lower values
+# scored up to 0.7274 on train but lost bundled-docs questions at hit@1 (docs/benchmarks.md,
+# "Keyword search outside FTS5").
+K1 = 0.9
+B = 0.5
 # A joined pair ("failover") is searched only when at least this many chunks use it: rarer ones
 # are mostly extraction glitches ("breastcancer" once in SciFact) whose huge IDF would decide
 # the ranking on their own.
@@ -261,6 +264,7 @@ class KeywordPostings:
         self._chunks = int(self._merged.sum())
         self._total_length = float(self._length.sum(dtype=np.float64))
         self._norm_stale = True
+        self._terms.clear()  # a cache of every word seen (~150 MB at 1M chunks): refilled by use
 
     def remove(self, chunk_ids: Iterable[int]) -> None:
         """Forget these chunks (ids that are not here are ignored)."""
