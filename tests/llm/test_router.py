@@ -334,7 +334,12 @@ async def test_priority_then_weight(fake_regions: Any) -> None:
 async def test_metrics_render_as_prometheus_text(fake_openai: FakeOpenAIServer,
                                                  secondary: FakeOpenAIServer) -> None:
     fake_openai.enqueue(Behaviour(status=503))
-    router = two_region_router(fake_openai, secondary)
+    # Timeouts far above FAST's half second: this test is about the metrics, and on a loaded
+    # CI machine the secondary's first token once took longer (a timeout, not a success).
+    patient = {"timeout_s": 10.0, "first_token_timeout_s": 10.0}
+    router = build_router([endpoint("primary", fake_openai, 1, **patient),
+                           endpoint("secondary", secondary, 2, **patient)],
+                          policy=FAST, telemetry=Telemetry())
     await chat(router)
     await router.aclose()
     assert router.telemetry is not None
