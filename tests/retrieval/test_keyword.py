@@ -301,3 +301,21 @@ async def test_hostile_queries_answer_without_error(
         assert [p.text for p in hits] == ["word17 word9999"]
     else:
         assert hits == []
+
+
+async def test_a_reader_behind_the_log_floor_catches_up_after_a_save(tmp_path: Path) -> None:
+    path = tmp_path / "i.sqlite"
+    writer = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    reader = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    try:
+        fill(writer, "a", ["pelican notes"])
+        assert [p.doc_id for p in await reader.keyword_search("pelican", 5)] == ["a"]
+        fill(writer, "b", ["pelican sightings"])
+        writer.remove_documents(["a"])
+        writer.save_vectors()  # drops the log entries the reader has not applied
+        assert sqlite3.connect(path).execute("SELECT count(*) FROM vector_log").fetchone() == (0,)
+        assert [p.doc_id for p in await reader.keyword_search("pelican", 5)] == ["b"]
+        assert [p.doc_id for p in await writer.keyword_search("pelican", 5)] == ["b"]
+    finally:
+        writer.close()
+        reader.close()

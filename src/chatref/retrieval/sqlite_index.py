@@ -406,7 +406,9 @@ class SqliteIndex:
         not: they are built from its rows when opened); returns their log position."""
         self._catch_up_keywords()
         if len(self._keywords) >= SAVE_KEYWORDS_FROM:
-            self._keywords.save(self.path, self._keywords_seq)
+            # Not twice: a build on first use already saved the file for this position.
+            if self._keywords_seq not in [seq for seq, _ in KeywordPostings.files(self.path)]:
+                self._keywords.save(self.path, self._keywords_seq)
         else:
             for _, file in KeywordPostings.files(self.path):
                 file.unlink(missing_ok=True)

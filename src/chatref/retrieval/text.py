@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# A compact English stopword list: FTS5 OR-queries over natural-language questions rank much
-# better without these (measured on SciFact train; see docs/benchmarks.md).
+# A compact English stopword list: any-term BM25 queries over natural-language questions rank
+# much better without these (measured on SciFact train; see docs/benchmarks.md). The keyword
+# postings (retrieval/keyword.py) do not index them.
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -45,20 +46,6 @@ def compound_candidates(text: str) -> list[str]:
         and (b not in STOPWORDS or b in _PARTICLES)
     )
     return list(joined)
-
-
-def fts_or_match(terms: list[str]) -> str | None:
-    """An FTS5 MATCH expression that ORs the quoted terms (None when there are none).
-
-    FTS5 joins bare words with AND, which finds nothing for most questions; quoting each term
-    also keeps FTS5 operators in user text (NEAR, *, ^, quotes) from being interpreted.
-
-    >>> fts_or_match(query_terms("What is the SLA of the API?"))
-    '"sla" OR "api"'
-    """
-    if not terms:
-        return None
-    return " OR ".join(f'"{term}"' for term in terms)
 
 
 # Conjunctions that open a condition or circumstance: "... if the primary is throttled",

@@ -139,7 +139,8 @@ class DocumentWriter(Protocol):
         ...
 
     async def finish_ingest(self, chunks_written: int) -> None:
-        """Called once after an ingest run (the SQLite index merges its FTS5 segments)."""
+        """Called once after an ingest run (the SQLite index saves its vector graph and keyword
+        postings)."""
         ...
 
     async def ensure_schema(self) -> str:
