@@ -44,9 +44,12 @@ async def test_workers_embed_beyond_the_first_chunks_to_the_same_index(
     here = open_index(tmp_path / "here.sqlite", embedder)
     alone = await ingest_texts(docs, here, embedder)
     split = open_index(tmp_path / "split.sqlite", embedder)
-    workers = await ingest_texts(docs, split, embedder, in_process_chunks=20, parse_workers=1)
+    seen: list[tuple[int, int]] = []
+    workers = await ingest_texts(docs, split, embedder, in_process_chunks=20, parse_workers=1,
+                                 total=len(docs), progress=lambda d, t, _: seen.append((d, t)))
 
     assert "wait" in workers.stages_s and "wait" not in alone.stages_s  # workers did embed
+    assert seen[-1] == (len(docs), len(docs)) and seen == sorted(seen)
     assert workers.counts == alone.counts
     assert workers.counts["failed"] == 1 and workers.counts["added"] == len(docs) - 1
     assert sorted(workers.outcomes, key=lambda o: o.source) == sorted(

@@ -444,9 +444,11 @@ async def ingest_texts(
     done = 0
 
     def count(outcome: FileOutcome | Group) -> None:
+        """Count the documents done; tell ``progress`` every hundred or so."""
         nonlocal done
+        before = done
         done += 1 if isinstance(outcome, FileOutcome) else len(outcome)
-        if progress:
+        if progress and done // 100 != before // 100:
             progress(done, total, outcome.source if isinstance(outcome, FileOutcome)
                      else outcome[-1][0].source)
 
