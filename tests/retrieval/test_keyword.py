@@ -165,7 +165,11 @@ def test_saved_postings_load_back_and_a_spoilt_file_is_refused(tmp_path: Path) -
         saved.write_bytes(spoilt)
         with pytest.raises(ValueError, match="keyword postings"):
             KeywordPostings().load(saved)
+    postings.add([(600, "t", None, "brand new words")])
+    postings.remove([600])  # new terms whose only chunk went: the file still holds them
     postings.save(tmp_path / "i.sqlite", 43)  # replaces the older file
+    again.load(tmp_path / "i.sqlite.keywords-43.npz")
+    assert again.search("brand", 5) == [] and len(again) == 499
     assert [seq for seq, _ in KeywordPostings.files(tmp_path / "i.sqlite")] == [43]
     with pytest.raises(ValueError, match="consistent"):
         KeywordPostings(stemmer="porter").load(tmp_path / "i.sqlite.keywords-43.npz")

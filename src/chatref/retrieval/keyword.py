@@ -315,7 +315,8 @@ class KeywordPostings:
 
     def merge(self) -> None:
         """Fold the delta and the tombstones into the arrays."""
-        if not len(self._delta[0]) and not self._dead_count:
+        if (not len(self._delta[0]) and not self._dead_count
+                and len(self._offsets) == len(self._vocabulary) + 1):
             return
         ids, tf, counts = self._ids, self._tf, np.diff(self._offsets)
         if self._dead_count:
