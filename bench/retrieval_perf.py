@@ -181,7 +181,8 @@ async def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("bench/.work"))
     parser.add_argument("--postings-budget", type=int, default=None,
-                        help="Keyword postings budget to measure (0: every term).")
+                        help="Ignored since keyword search left FTS5 (kept so the older "
+                        "commands in docs/benchmarks.md still run).")
     parser.add_argument("--search-only", action="store_true",
                         help="Only the search latencies (indexes built by an earlier run).")
     parser.add_argument("--ingest-only", action="store_true",

@@ -66,7 +66,8 @@ class IngestReport:
     # Where the time went, in seconds: parse and chunk are summed over the worker processes (they
     # overlap the rest), and so is embed when the workers embed (else it is this process's);
     # wait is this process waiting for a parsed file; write is the index's transactions (rows,
-    # FTS5 triggers, commit), in a thread beside the rest; finish merges FTS5 segments.
+    # commit), in a thread beside the rest; finish brings the vector graph and the keyword
+    # postings up to date and saves them.
     stages_s: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
