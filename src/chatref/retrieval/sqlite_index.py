@@ -31,7 +31,7 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +160,23 @@ def _single_threaded_blas() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
+
+
+def _load_newest(files: Sequence[tuple[int, Path]], load: Callable[[Path], None],
+                 floor: int) -> int | None:
+    """The log sequence of the newest of ``files`` (newest first, as saved beside the index)
+    that the log can bring up to date (at or after ``floor``) and that ``load`` accepts; a
+    file it refuses (``ValueError``: truncated, another format) is deleted, to be rebuilt."""
+    for seq, file in files:
+        if seq < floor:
+            break
+        try:
+            load(file)
+        except ValueError:
+            file.unlink(missing_ok=True)
+            continue
+        return seq
+    return None
 
 
 class SqliteIndex:
@@ -355,19 +372,12 @@ class SqliteIndex:
         return passages
 
     def _load_saved_keywords(self, floor: int) -> bool:
-        """Load the newest saved postings that the log can bring up to date; unreadable files
-        are deleted (they are rebuilt)."""
-        for seq, file in KeywordPostings.files(self.path):
-            if seq < floor:
-                break
-            try:
-                self._keywords.load(file)
-            except ValueError:
-                file.unlink(missing_ok=True)
-                continue
-            self._keywords_seq = seq
-            return True
-        return False
+        """Load the newest saved postings that the log can bring up to date."""
+        seq = _load_newest(KeywordPostings.files(self.path), self._keywords.load, floor)
+        if seq is None:
+            return False
+        self._keywords_seq = seq
+        return True
 
     def _catch_up_keywords(self) -> None:
         """Under ``_lock``: bring the keyword postings up to date with the SQLite file (load or
@@ -445,19 +455,12 @@ class SqliteIndex:
             ann.add(ids, vectors.reshape(len(rows), self.dimension))
 
     def _load_saved_ann(self, floor: int) -> bool:
-        """Load the newest saved graph that the log can bring up to date; unreadable files are
-        deleted (they are rebuilt)."""
-        for seq, file in VectorAnn.files(self.path):
-            if seq < floor:
-                break
-            try:
-                self._ann.load(file)
-            except ValueError:
-                file.unlink(missing_ok=True)
-                continue
-            self._ann_seq = seq
-            return True
-        return False
+        """Load the newest saved graph that the log can bring up to date."""
+        seq = _load_newest(VectorAnn.files(self.path), self._ann.load, floor)
+        if seq is None:
+            return False
+        self._ann_seq = seq
+        return True
 
     def _catch_up(self) -> None:
         """Under ``_vlock``: bring the graph up to date with the SQLite file."""
