@@ -28,7 +28,7 @@ from chatref.ingest.pipeline import TextDocument, ingest_paths, ingest_texts
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.evaluation import load_beir, percentile
 from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import KEYWORD_POSTINGS_BUDGET, SqliteIndex
+from chatref.retrieval.sqlite_index import SqliteIndex
 
 
 def corpus(shared: Path, copies: int) -> list[TextDocument]:
@@ -41,12 +41,8 @@ def corpus(shared: Path, copies: int) -> list[TextDocument]:
 
 
 async def build(path: Path, embedder: WordLlamaEmbedder, docs: list[TextDocument],
-                target_chunks: int, postings_budget: int | None = None) -> SqliteIndex:
-    index = SqliteIndex.open(
-        path, embedder_name=embedder.name, dimension=embedder.dimension,
-        keyword_postings_budget=KEYWORD_POSTINGS_BUDGET if postings_budget is None
-        else postings_budget,
-    )
+                target_chunks: int) -> SqliteIndex:
+    index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension)
     if index.stats()["chunks"] < target_chunks:
         await ingest_texts(docs, index, embedder)
     return index
@@ -180,9 +176,6 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("bench/.work"))
-    parser.add_argument("--postings-budget", type=int, default=None,
-                        help="Ignored since keyword search left FTS5 (kept so the older "
-                        "commands in docs/benchmarks.md still run).")
     parser.add_argument("--search-only", action="store_true",
                         help="Only the search latencies (indexes built by an earlier run).")
     parser.add_argument("--ingest-only", action="store_true",
@@ -206,7 +199,7 @@ async def main() -> None:
     for label, copies, target in () if args.ingest_only else (("10k", 1, 9000),
                                                                ("100k", 11, 99000)):
         index = await build(args.out / f"perf-{label}.sqlite", embedder,
-                            corpus(args.shared, copies), target, args.postings_budget)
+                            corpus(args.shared, copies), target)
         results[f"search_{label}"] = {"chunks": index.stats()["chunks"],
                                       **await latency(index, embedder, queries)}
         index.close()

@@ -1,14 +1,14 @@
 """Retrieval quality at scale: SciFact test nDCG@10 on an index of SciFact copied N times.
 
     .venv/bin/python bench/scale_quality.py --shared ../shared \
-        --index bench/.work/scale-100k.sqlite [--modes keyword hybrid] [--postings-budget 10000]
+        --index bench/.work/scale-100k.sqlite [--modes keyword hybrid]
 
 The index is one that ``bench/retrieval_scale.py --size 100k`` (the copies corpus) built: every
 abstract is there 11 times under ``<key>#<copy>``, so each term's postings have their 100k size
 while the judgements still apply. A copy counts as its abstract (the first copy ranked stands
-for it), and each query asks for 330 passages so that 30 abstracts survive. ``--postings-budget``
-was the FTS5 keyword half's budget (0: none); keyword search outside FTS5 has none and ignores it
-(the figures measured with it are FTS5's, main at d82d140).
+for it), and each query asks for 330 passages so that 30 abstracts survive. The figures in
+docs/benchmarks.md taken with ``--postings-budget N`` are FTS5's keyword half (main at d82d140,
+where that option existed); keyword search outside FTS5 has no budget.
 Prints one JSON object: per mode, nDCG@10 and recall@20.
 """
 
@@ -23,17 +23,17 @@ from pathlib import Path
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.evaluation import load_beir, ndcg_at, recall_at
 from chatref.retrieval.retriever import Retriever
-from chatref.retrieval.sqlite_index import KEYWORD_POSTINGS_BUDGET, SqliteIndex
+from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.types import SearchMode
 
 
-async def measure(shared: Path, index_path: Path, modes: list[SearchMode],
-                  budget: int) -> dict[str, dict[str, float]]:
+async def measure(shared: Path, index_path: Path,
+                  modes: list[SearchMode]) -> dict[str, dict[str, float]]:
     dataset = load_beir(shared / "datasets" / "scifact")
     with tempfile.TemporaryDirectory() as cache:
         embedder = WordLlamaEmbedder(cache_dir=Path(cache))
         index = SqliteIndex.open(index_path, embedder_name=embedder.name,
-                                 dimension=embedder.dimension, keyword_postings_budget=budget)
+                                 dimension=embedder.dimension)
         retriever = Retriever(index, embedder)
         results = {}
         for mode in modes:
@@ -57,11 +57,9 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--modes", nargs="+", default=["keyword", "hybrid"],
                         choices=["keyword", "vector", "hybrid"])
-    parser.add_argument("--postings-budget", type=int, default=KEYWORD_POSTINGS_BUDGET)
     args = parser.parse_args()
-    results = asyncio.run(measure(args.shared, args.index, args.modes, args.postings_budget))
-    print(json.dumps({"index": str(args.index), "postings_budget": args.postings_budget,
-                      **results}))
+    results = asyncio.run(measure(args.shared, args.index, args.modes))
+    print(json.dumps({"index": str(args.index), **results}))
 
 
 if __name__ == "__main__":

@@ -49,11 +49,6 @@ from chatref.sqlitedb import Migrations
 
 # BM25 column weights for (title, section, text); tuned on SciFact train (docs/benchmarks.md).
 BM25_WEIGHTS = (2.0, 2.0, 1.0)
-# Ignored since keyword search scores outside FTS5 (retrieval/keyword.py): it scored at most this
-# many rows a query; the in-memory postings score every term, common ones only for the chunks
-# the rarer ones found, which is exact and fast at a million chunks (docs/benchmarks.md). Kept
-# so that callers passing it still work.
-KEYWORD_POSTINGS_BUDGET = 0
 # Below this many chunks no keyword postings file is saved: building them from the rows when
 # the index is opened takes about a second.
 SAVE_KEYWORDS_FROM = 20_000
@@ -188,7 +183,6 @@ class SqliteIndex:
 
     def __init__(
         self, conn: sqlite3.Connection, path: Path, dimension: int, embedder_name: str = "", *,
-        keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
         ann: VectorAnn | None = None, keywords: KeywordPostings | None = None,
     ) -> None:
@@ -206,7 +200,6 @@ class SqliteIndex:
         self._ann = ann if ann is not None else VectorAnn(dimension)
         self._ann_seq = -1  # the last vector_log entry in the graph; -1: not loaded yet
         self._ann_generation = -1
-        del keyword_postings_budget  # ignored (``KEYWORD_POSTINGS_BUDGET``)
         self._keywords = keywords if keywords is not None else KeywordPostings(bm25_weights)
         self._keywords_seq = -1  # the last vector_log entry in the postings; -1: not loaded yet
         self._keywords_generation = -1
@@ -215,7 +208,6 @@ class SqliteIndex:
     @classmethod
     def open(
         cls, path: Path, *, embedder_name: str, dimension: int,
-        keyword_postings_budget: int = KEYWORD_POSTINGS_BUDGET,
         bm25_weights: tuple[float, float, float] = BM25_WEIGHTS,
         exact_search_below: int = EXACT_SEARCH_BELOW, expansion_search: int = EXPANSION_SEARCH,
         ann_threads: int = 0, bm25_k1: float = K1, bm25_b: float = B, stemmer: str = STEMMER,
@@ -226,7 +218,7 @@ class SqliteIndex:
         ``exact_search_below`` (vector search scans every vector below this many) and
         ``expansion_search`` (the graph's search depth) are the tuned defaults; benchmarks and
         tests pass others. ``ann_threads`` builds the graph on that many threads (0: every
-        core). ``keyword_postings_budget`` is ignored (``KEYWORD_POSTINGS_BUDGET``).
+        core).
         """
         _single_threaded_blas()
         try:
@@ -256,7 +248,7 @@ class SqliteIndex:
                         expansion_search=expansion_search)
         keywords = KeywordPostings(bm25_weights, k1=bm25_k1, b=bm25_b, stemmer=stemmer)
         return cls(conn, path, dimension, embedder_name,
-                   keyword_postings_budget=keyword_postings_budget, ann=ann, keywords=keywords)
+                   ann=ann, keywords=keywords)
 
     def close(self) -> None:
         with self._lock, self._vlock:
