@@ -140,7 +140,8 @@ async def file_throughput(work: Path, shared: Path, embedder: WordLlamaEmbedder,
         work / f"files-{kind}-{count}"
     write_files(folder, shared, kind, count)
     index_path = work / f"files-{kind}.sqlite"
-    index_path.unlink(missing_ok=True)
+    for stale in index_path.parent.glob(index_path.name + "*"):  # the graph and postings too
+        stale.unlink()
     index = SqliteIndex.open(index_path, embedder_name=embedder.name, dimension=256)
     cpu_before = cpu_seconds()
     report = await ingest_paths([folder], index, embedder)

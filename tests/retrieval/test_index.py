@@ -32,7 +32,8 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
     for _ in range(2):
         SqliteIndex.open(path, embedder_name="e", dimension=4).close()
     names = sqlite3.connect(path).execute("SELECT name FROM migrations").fetchall()
-    assert names == [("m001_initial",), ("m002_vector_log",), ("m003_drop_fts",)]
+    assert names == [("m001_initial",), ("m002_vector_log",), ("m003_drop_fts",),
+                     ("m004_owner",)]
 
 
 async def test_readers_work_while_a_writer_holds_a_transaction(

@@ -15,16 +15,18 @@ import pytest
 import Stemmer
 
 from chatref.retrieval.embedder import WordLlamaEmbedder
-from chatref.retrieval.keyword import KeywordPostings, fold, words
+from chatref.retrieval.keyword import KeywordPostings, ascii_words, fold, words
 from chatref.retrieval.sqlite_index import (
     SAVE_KEYWORDS_FROM,
     SqliteIndex,
     m001_initial,
     m002_vector_log,
+    m003_drop_fts,
 )
 from chatref.retrieval.types import ChunkRecord, DocumentRecord
 from chatref.sqlitedb import Migrations
 from tests.retrieval.test_index import add
+from tests.retrieval.test_vector_ann import remove_index
 
 
 def test_words_are_folded_like_fts5_unicode61() -> None:
@@ -34,6 +36,24 @@ def test_words_are_folded_like_fts5_unicode61() -> None:
     assert words("москва́ Straße") == ["москва", "straße"]
     assert words("\x00\x07tab\tnew\nline") == ["tab", "new", "line"]
     assert fold("ÉCOLE") == "ecole"
+
+
+def test_the_ascii_fast_path_splits_exactly_as_words_does() -> None:
+    every = "".join(map(chr, range(128)))
+    rng = random.Random(7)
+    texts = [every, *every, "snake_case CamelCase x86_64 ABC123def", ""]
+    texts += ["".join(rng.choice(every) for _ in range(rng.randint(1, 60))) for _ in range(2000)]
+    for text in texts:
+        assert [w.decode() for w in ascii_words(text)] == words(text), repr(text)
+
+
+def test_ascii_and_other_texts_share_one_vocabulary() -> None:
+    postings = KeywordPostings()
+    postings.add([(1, "Routing", None, "Rerouting the TRAFFIC"),  # ASCII: the fast path
+                  (2, "Café", None, "rerouting the traffic, naïvely")])  # not ASCII
+    assert postings.frequency("rerout") == 2 and postings.frequency("traffic") == 2
+    assert [c for c, _ in postings.search("naive traffic", 5)] == [2, 1]
+    assert [c for c, _ in postings.search("cafe", 5)] == [2]
 
 
 def test_query_and_chunk_words_meet_at_the_same_stem() -> None:
@@ -195,7 +215,7 @@ async def test_the_index_saves_its_postings_and_the_next_process_loads_them(
         # log position whose postings say something else.
         other = KeywordPostings()
         other.build(iter([(1, "t", None, "flamingo")]))
-        other.save(path, seq)
+        other.save(path, seq, index._owner)  # saved for this index
         reader = SqliteIndex.open(path, embedder_name="e", dimension=4)
         try:
             assert [p.chunk_id for p in await reader.keyword_search("flamingo", 5)] \
@@ -210,6 +230,60 @@ async def test_the_index_saves_its_postings_and_the_next_process_loads_them(
             assert [s for s, _ in KeywordPostings.files(path)] == [seq]
         finally:
             reader.close()
+    finally:
+        index.close()
+
+
+async def test_postings_left_beside_a_recreated_index_are_not_taken_for_its_own(
+    tmp_path: Path
+) -> None:
+    path = tmp_path / "i.sqlite"
+    texts = [f"note number {n}" for n in range(SAVE_KEYWORDS_FROM)]
+    index = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    fill(index, "bulk", texts)
+    index.save_vectors()
+    index.close()
+    [(old_seq, _)] = KeywordPostings.files(path)
+    remove_index(path)
+    index = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    try:
+        # The same number of chunks, other words: the old file's position is reached again.
+        fill(index, "birds", [f"pelican sighting {n}" for n in range(SAVE_KEYWORDS_FROM)])
+        assert index._log_position(index._conn) == old_seq
+        assert await index.keyword_search("note", 5) == []
+        assert len(await index.keyword_search("pelican", 5)) == 5
+        index.save_vectors()
+        assert [seq for seq, _ in KeywordPostings.files(path)] == [old_seq]  # its own now
+    finally:
+        index.close()
+
+
+def test_postings_saved_before_owners_still_load_beside_their_index(tmp_path: Path) -> None:
+    path = tmp_path / "i.sqlite"
+    old = Migrations("migrations")
+    for step in (m001_initial, m002_vector_log, m003_drop_fts):
+        old(step)
+    conn = sqlite3.connect(path, isolation_level=None)
+    old.apply(conn)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('embedder', 'e'), ('dimension', '4')")
+    conn.execute("INSERT INTO documents VALUES ('d', '/d.md', 'd.md', 'Birds', 'h', 1, 'then')")
+    conn.execute("INSERT INTO chunks (doc_id, ordinal, title, text, vector) VALUES (?, 0, ?, ?, ?)",
+                 ("d", "Birds", "the heron waits", np.ones(4, dtype=np.float32).tobytes()))
+    conn.close()
+    # Saved by the code before owners (no owner in the file); what it says proves it is loaded.
+    unnamed = KeywordPostings()
+    unnamed.build(iter([(1, "t", None, "flamingo")]))
+    unnamed.save(path, 1)
+    index = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    try:
+        assert [p.doc_id for p in index.keyword_search_sync("flamingo", 5)] == ["d"]
+    finally:
+        index.close()
+    remove_index(path)  # a new index beside that same file does not load it
+    index = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    try:
+        fill(index, "d", ["the heron waits"])
+        assert index.keyword_search_sync("flamingo", 5) == []
     finally:
         index.close()
 
@@ -305,6 +379,25 @@ async def test_hostile_queries_answer_without_error(
         assert [p.text for p in hits] == ["word17 word9999"]
     else:
         assert hits == []
+
+
+async def test_a_small_index_is_not_given_postings_nobody_here_searched(tmp_path: Path) -> None:
+    # An ingest's finish saves large postings; a small index's are built from its rows by
+    # whoever searches it, so the ingesting process does not build them only to discard them.
+    path = tmp_path / "i.sqlite"
+    writer = SqliteIndex.open(path, embedder_name="e", dimension=4)
+    try:
+        fill(writer, "a", ["pelican notes"])
+        writer.save_vectors()
+        assert len(writer._keywords) == 0 and KeywordPostings.files(path) == []
+        assert sqlite3.connect(path).execute("SELECT count(*) FROM vector_log").fetchone() == (0,)
+        assert [p.doc_id for p in await writer.keyword_search("pelican", 5)] == ["a"]
+        fill(writer, "b", ["pelican sightings"])
+        writer.save_vectors()  # searched here now: kept up to date
+        assert len(writer._keywords) == 2
+        assert {p.doc_id for p in await writer.keyword_search("pelican", 5)} == {"a", "b"}
+    finally:
+        writer.close()
 
 
 async def test_a_reader_behind_the_log_floor_catches_up_after_a_save(tmp_path: Path) -> None:

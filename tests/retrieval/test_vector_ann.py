@@ -82,6 +82,44 @@ async def test_a_missing_or_spoilt_graph_file_is_rebuilt(
         assert len(loaded) == 2
 
 
+def remove_index(path: Path) -> None:
+    """Delete the SQLite file only, as a user rebuilding an index might: the files saved beside
+    it stay."""
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+async def test_a_graph_left_beside_a_recreated_index_is_not_taken_for_its_own(
+    tmp_path: Path, embedder: WordLlamaEmbedder
+) -> None:
+    path = tmp_path / "index.sqlite"
+    index = open_index(path, embedder, exact_search_below=0)
+    await add(index, embedder, "cats", ["cats purr and chase mice"])
+    await add(index, embedder, "cars", ["engines, tyres and gearboxes of cars"])
+    index.save_vectors()
+    index.close()
+    [(old_seq, _)] = VectorAnn.files(path)
+    remove_index(path)
+    # A new index with other documents: its log reaches the old file's position, so only the
+    # file's owner tells them apart (the old graph would map chunk 1 to "cats" here).
+    index = open_index(path, embedder, exact_search_below=0)
+    try:
+        await add(index, embedder, "volcano", ["a volcano erupting at night"])
+        await add(index, embedder, "chess", ["chess openings for beginners"])
+        assert index.stats()["chunks"] == 2 and index._log_position(index._conn) == old_seq
+        query = (await embedder.embed(["volcano erupting"]))[0]
+        volcano = (await embedder.embed(["a volcano erupting at night"]))[0]
+        [hit] = await index.vector_search(query, 1)
+        assert hit.doc_id == "volcano"
+        assert hit.score == pytest.approx(float(volcano @ query), abs=2e-3)
+        index.save_vectors()
+        [(_, file)] = VectorAnn.files(path)
+        with pytest.raises(ValueError, match="another index"):
+            VectorAnn(embedder.dimension).load(file, owners=("someone else",))
+    finally:
+        index.close()
+
+
 async def test_a_reader_follows_replacements_deletions_and_a_compacted_log(
     tmp_path: Path, embedder: WordLlamaEmbedder
 ) -> None:
@@ -141,4 +179,4 @@ async def test_an_index_from_before_the_graph_is_migrated(
     finally:
         index.close()
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM migrations")]
-    assert names == ["m001_initial", "m002_vector_log", "m003_drop_fts"]
+    assert names == ["m001_initial", "m002_vector_log", "m003_drop_fts", "m004_owner"]

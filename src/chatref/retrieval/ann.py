@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import os
 import re
+from collections.abc import Container
 from pathlib import Path
 
 import numpy as np
@@ -330,9 +331,10 @@ class VectorAnn:
                 found.append((int(match.group(1)), candidate))
         return sorted(found, reverse=True)
 
-    def save(self, index_path: Path, seq: int) -> Path | None:
-        """Write the graph atomically as the file for log sequence ``seq`` (its digests and
-        copies first, beside it) and drop older files. Without a graph (a small index) nothing
+    def save(self, index_path: Path, seq: int, owner: str = "") -> Path | None:
+        """Write the graph atomically as the file for log sequence ``seq`` of the index
+        ``owner`` (its identity; with the digests and copies, first, beside it) and drop older
+        files. Without a graph (a small index) nothing
         is written, older files are dropped all the same, and the answer is ``None``: a small
         index is read from its rows when opened."""
         target = None
@@ -344,7 +346,8 @@ class VectorAnn:
                 np.savez(out, digests=self._digests, keys=self._digest_keys,
                          copies=np.array(list(self._copy_of), dtype=np.int64),
                          of=np.array(list(self._copy_of.values()), dtype=np.int64),
-                         expansion_add=np.array(self._graph_expansion_add))
+                         expansion_add=np.array(self._graph_expansion_add),
+                         owner=np.array(owner))
             os.replace(partial, copies)
             partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
             self._index.save(str(partial))
@@ -357,10 +360,20 @@ class VectorAnn:
                     other.unlink()
         return target
 
-    def load(self, file: Path) -> None:
+    def load(self, file: Path, owners: Container[str] | None = None) -> None:
         """Replace this graph with the one saved in ``file``; raises ``ValueError`` if that file
         or its copies beside it are not a graph of this dimension (truncated, overwritten,
-        another embedder's). A graph saved without copies gets its digests from its vectors."""
+        another embedder's) or, given ``owners``, the copies name an index not among them (a
+        graph saved without copies, or copies without an owner, has ""). A graph saved without
+        copies gets its digests from its vectors."""
+        sidecar = file.with_name(file.name + _COPIES)
+        if owners is not None:
+            owner = ""
+            with contextlib.suppress(Exception):  # a spoilt copies file is refused below
+                with np.load(sidecar) as saved:
+                    owner = str(saved["owner"]) if "owner" in saved else ""
+            if owner not in owners:
+                raise ValueError(f"{file} is the vector graph of another index")
         try:
             meta = Index.metadata(str(file))
         except Exception as exc:  # noqa: BLE001 - usearch raises RuntimeError or worse on garbage
@@ -376,7 +389,6 @@ class VectorAnn:
         self._ids = np.zeros(0, dtype=np.int64)
         self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
         self._copies, self._copy_of = {}, {}
-        sidecar = file.with_name(file.name + _COPIES)
         if sidecar.exists():
             try:
                 with np.load(sidecar) as saved:

@@ -36,7 +36,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,33 @@ class _Terms(dict[str, int]):
         return term
 
 
+class _AsciiTerms(dict[bytes, int]):
+    """The same for the words of ASCII texts, kept as the bytes ``ascii_words`` gives."""
+
+    def __init__(self, terms: _Terms) -> None:
+        super().__init__()
+        self._terms = terms
+
+    def __missing__(self, word: bytes) -> int:
+        term = self[word] = self._terms[word.decode()]
+        return term
+
+
+# For an ASCII text, ``words`` in one C call: letters lower-cased, digits kept, every other byte
+# (``_`` included, as ``_WORD`` excludes it) a separator for ``bytes.split``.
+_ASCII = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32
+               for c in range(256))
+
+
+def ascii_words(text: str) -> list[bytes]:
+    """``words`` of an ASCII ``text``, as bytes, about twice as fast (the tokenizer's hot path).
+
+    >>> ascii_words("Re-route: the NAIVE_fallback x2!")
+    [b're', b'route', b'the', b'naive', b'fallback', b'x2']
+    """
+    return text.encode().translate(_ASCII).split()
+
+
 def _lookup(ids: Int32s, tf: npt.NDArray[np.uint8],
             wanted: Int32s) -> tuple[Int32s, npt.NDArray[np.uint8]]:
     """The postings among ``ids`` (ascending) of the chunks ``wanted`` (a binary search each)."""
@@ -148,6 +175,7 @@ class KeywordPostings:
         self._stemmer = Stemmer.Stemmer(stemmer)
         self._vocabulary: dict[str, int] = {}  # stem -> term id
         self._terms = _Terms(self._vocabulary, self._stemmer)
+        self._ascii_terms = _AsciiTerms(self._terms)
         self._stems: dict[str, str] = {}  # query word -> stem
         # The merged arrays: term t's chunks are ids[offsets[t]:offsets[t + 1]], ascending.
         self._offsets = np.zeros(1, dtype=np.int64)
@@ -207,16 +235,23 @@ class KeywordPostings:
         """Postings (term, chunk id, tf per field) of ``rows``, sorted by term then by the rows'
         order, and each row's length."""
         count = len(rows)
-        terms = self._terms
+        by_word, by_ascii = self._terms.__getitem__, self._ascii_terms.__getitem__
         keys, counts = [], []
         lengths = np.zeros(count, dtype=np.float32)
         fields = ([r[1] for r in rows], [r[2] or "" for r in rows], [r[3] for r in rows])
         for texts in fields:
-            lists = [list(map(terms.__getitem__, words(text))) for text in texts]
-            sizes = np.fromiter(map(len, lists), dtype=np.int64, count=count)
+            found: list[int] = []  # every text's term ids, one after the other
+            ends = [0]
+            for text in texts:
+                if text.isascii():
+                    found.extend(map(by_ascii, ascii_words(text)))
+                else:
+                    found.extend(map(by_word, words(text)))
+                ends.append(len(found))
+            bounds = np.array(ends, dtype=np.int64)
+            sizes = bounds[1:] - bounds[:-1]
             lengths += sizes
-            flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
-                               count=int(sizes.sum()))
+            flat = np.array(found, dtype=np.int64)
             local = np.repeat(np.arange(count, dtype=np.int64), sizes)
             keep = flat != _NO_TERM
             unique, n = np.unique(flat[keep] * count + local[keep], return_counts=True)
@@ -264,7 +299,9 @@ class KeywordPostings:
         self._chunks = int(self._merged.sum())
         self._total_length = float(self._length.sum(dtype=np.float64))
         self._norm_stale = True
-        self._terms.clear()  # a cache of every word seen (~150 MB at 1M chunks): refilled by use
+        # Caches of every word seen (~150 MB at 1M chunks): refilled by use.
+        self._terms.clear()
+        self._ascii_terms.clear()
 
     def remove(self, chunk_ids: Iterable[int]) -> None:
         """Forget these chunks (ids that are not here are ignored)."""
@@ -543,8 +580,9 @@ class KeywordPostings:
                 found.append((int(match.group(1)), candidate))
         return sorted(found, reverse=True)
 
-    def save(self, index_path: Path, seq: int) -> Path:
-        """Merge, write atomically as the file for log sequence ``seq``, drop older files."""
+    def save(self, index_path: Path, seq: int, owner: str = "") -> Path:
+        """Merge, write atomically as the file for log sequence ``seq`` of the index ``owner``
+        (its identity), drop older files."""
         self.merge()
         target = index_path.with_name(f"{index_path.name}.keywords-{seq}.npz")
         partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
@@ -553,7 +591,7 @@ class KeywordPostings:
             np.savez(out, format=np.array([FORMAT]), stemmer=np.frombuffer(
                 self.stemmer.encode(), dtype=np.uint8), vocabulary=np.frombuffer(
                 vocabulary, dtype=np.uint8), offsets=self._offsets, ids=self._ids, tf=self._tf,
-                length=self._length, merged=self._merged)
+                length=self._length, merged=self._merged, owner=np.array(owner))
         os.replace(partial, target)
         for other_seq, other in self.files(index_path):
             if other_seq < seq:
@@ -561,19 +599,23 @@ class KeywordPostings:
                     other.unlink()
         return target
 
-    def load(self, file: Path) -> None:
+    def load(self, file: Path, owners: Container[str] | None = None) -> None:
         """Replace everything with the postings saved in ``file``; raises ``ValueError`` if it
-        is not such a file (truncated, overwritten, another format or stemmer)."""
+        is not such a file (truncated, overwritten, another format or stemmer) or, given
+        ``owners``, was saved for an index not among them (a file saved without one has "")."""
         try:
             with file.open("rb") as handle, np.load(handle) as saved:
                 if int(saved["format"][0]) != FORMAT:
                     raise ValueError(f"{file}: format {int(saved['format'][0])}")
+                owner = str(saved["owner"]) if "owner" in saved else ""
                 stemmer = saved["stemmer"].tobytes().decode()
                 text = saved["vocabulary"].tobytes().decode()
                 offsets, ids, tf = saved["offsets"], saved["ids"], saved["tf"]
                 length, merged = saved["length"], saved["merged"]
         except Exception as exc:  # noqa: BLE001 - numpy and zipfile raise many kinds on garbage
             raise ValueError(f"{file} is not a keyword postings file: {exc}") from exc
+        if owners is not None and owner not in owners:
+            raise ValueError(f"{file} holds the postings of another index")
         vocabulary = text.split("\n") if text else []
         if (stemmer != self.stemmer or offsets.dtype != np.int64 or ids.dtype != np.int32
                 or tf.dtype != np.uint8 or len(offsets) != len(vocabulary) + 1

@@ -31,6 +31,7 @@ import asyncio
 import functools
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -142,6 +143,17 @@ def m003_drop_fts(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+@MIGRATIONS
+def m004_owner(conn: sqlite3.Connection) -> None:
+    # The vector graph and keyword postings saved beside the index name the index they were
+    # built from (``owner``), so that files left beside a deleted and recreated index, or
+    # beside a restored backup, are never taken for its own. Files saved before this migration
+    # name none: beside an index that already had rows they are its own, as they were before.
+    used = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
+        ("owner", uuid.uuid4().hex), ("unnamed_files_are_mine", "1" if used and used[0] else "0")])
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # WAL + NORMAL: durable across process crashes; the index can be rebuilt from its sources.
     return sqlitedb.connect(path, synchronous="NORMAL")
@@ -155,6 +167,16 @@ def _single_threaded_blas() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: the generation, the log and the rows read inside it agree."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 def _load_newest(files: Sequence[tuple[int, Path]], load: Callable[[Path], None],
@@ -202,6 +224,10 @@ class SqliteIndex:
         self._ann_generation = -1
         self._keywords = keywords if keywords is not None else KeywordPostings(bm25_weights)
         self._keywords_seq = -1  # the last vector_log entry in the postings; -1: not loaded yet
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        self._owner = meta["owner"]  # written into the files saved beside the index
+        self._owners = (self._owner, "") if meta["unnamed_files_are_mine"] == "1" \
+            else (self._owner,)  # the files it loads
         self._keywords_generation = -1
 
     # ---- opening ------------------------------------------------------------------------
@@ -365,7 +391,8 @@ class SqliteIndex:
 
     def _load_saved_keywords(self, floor: int) -> bool:
         """Load the newest saved postings that the log can bring up to date."""
-        seq = _load_newest(KeywordPostings.files(self.path), self._keywords.load, floor)
+        seq = _load_newest(KeywordPostings.files(self.path),
+                           functools.partial(self._keywords.load, owners=self._owners), floor)
         if seq is None:
             return False
         self._keywords_seq = seq
@@ -378,8 +405,7 @@ class SqliteIndex:
         if self._keywords_seq >= 0 and self._generation(conn) == self._keywords_generation:
             return
         built = False
-        conn.execute("BEGIN")  # one snapshot for the generation, the log and the rows
-        try:
+        with _snapshot(conn):
             generation = self._generation(conn)
             floor = int(conn.execute(
                 "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
@@ -398,23 +424,32 @@ class SqliteIndex:
                 (self._keywords_seq,)).fetchall())
             self._keywords_seq = max(self._keywords_seq, self._log_position(conn))
             self._keywords_generation = generation
-        finally:
-            conn.execute("COMMIT")
         if built and len(self._keywords) >= SAVE_KEYWORDS_FROM:
-            self._keywords.save(self.path, self._keywords_seq)
+            self._keywords.save(self.path, self._keywords_seq, self._owner)
 
     def _save_keywords(self) -> int:
         """Under ``_lock``: bring the postings up to date and save them (a small index's are
         not: they are built from its rows when opened); returns their log position."""
+        if self._keywords_seq < 0:
+            # Not used in this process: a small index's would be built only to be thrown away
+            # (whoever searches next builds them from the rows), which was most of a 10,000-file
+            # ingest's finish (docs/benchmarks.md, "Ingestion throughput").
+            with _snapshot(self._conn) as conn:
+                if conn.execute("SELECT count(*) FROM chunks").fetchone()[0] < SAVE_KEYWORDS_FROM:
+                    self._drop_saved_keywords()
+                    return self._log_position(conn)
         self._catch_up_keywords()
         if len(self._keywords) >= SAVE_KEYWORDS_FROM:
             # Not twice: a build on first use already saved the file for this position.
             if self._keywords_seq not in [seq for seq, _ in KeywordPostings.files(self.path)]:
-                self._keywords.save(self.path, self._keywords_seq)
+                self._keywords.save(self.path, self._keywords_seq, self._owner)
         else:
-            for _, file in KeywordPostings.files(self.path):
-                file.unlink(missing_ok=True)
+            self._drop_saved_keywords()
         return self._keywords_seq
+
+    def _drop_saved_keywords(self) -> None:
+        for _, file in KeywordPostings.files(self.path):
+            file.unlink(missing_ok=True)
 
     def keyword_search_sync(self, query: str, limit: int) -> list[Passage]:
         if not query_terms(query):
@@ -448,7 +483,8 @@ class SqliteIndex:
 
     def _load_saved_ann(self, floor: int) -> bool:
         """Load the newest saved graph that the log can bring up to date."""
-        seq = _load_newest(VectorAnn.files(self.path), self._ann.load, floor)
+        seq = _load_newest(VectorAnn.files(self.path),
+                           functools.partial(self._ann.load, owners=self._owners), floor)
         if seq is None:
             return False
         self._ann_seq = seq
@@ -459,8 +495,7 @@ class SqliteIndex:
         conn = self._vconn
         if self._generation(conn) == self._ann_generation:
             return
-        conn.execute("BEGIN")  # one snapshot for the generation, the log and the rows
-        try:
+        with _snapshot(conn):
             generation = self._generation(conn)
             floor = int(conn.execute(
                 "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
@@ -476,8 +511,6 @@ class SqliteIndex:
                 (self._ann_seq,)))
             self._ann_seq = max(self._ann_seq, self._log_position(conn))
             self._ann_generation = generation
-        finally:
-            conn.execute("COMMIT")
 
     def save_vectors(self) -> Path | None:
         """Bring the graph and the keyword postings up to date, save them beside the index and
@@ -486,7 +519,7 @@ class SqliteIndex:
         is dropped all the same, since opening it reads every row anyway."""
         with self._vlock:
             self._catch_up()
-            saved = self._ann.save(self.path, self._ann_seq)
+            saved = self._ann.save(self.path, self._ann_seq, self._owner)
             seq = self._ann_seq
         with self._lock:
             seq = min(seq, self._save_keywords())
@@ -509,14 +542,11 @@ class SqliteIndex:
             floor = int(self._vconn.execute(
                 "SELECT value FROM meta WHERE key = 'vector_log_floor'").fetchone()[0])
             if not self._load_saved_ann(floor):
-                self._vconn.execute("BEGIN")
-                try:
-                    self._ann_generation = self._generation(self._vconn)
-                    self._rebuild_ann(self._vconn)
-                finally:
-                    self._vconn.execute("COMMIT")
+                with _snapshot(self._vconn) as conn:
+                    self._ann_generation = self._generation(conn)
+                    self._rebuild_ann(conn)
                 if self._ann.has_graph:
-                    self._ann.save(self.path, self._ann_seq)
+                    self._ann.save(self.path, self._ann_seq, self._owner)
         self._catch_up()
 
     def nearest_chunks(self, vector: Vectors, limit: int) -> tuple[Ids, npt.NDArray[np.float32]]:
