@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--mode", action="append", choices=SEARCH_MODES,
                         help="repeatable; default: all three")
     parser.add_argument("--verbose", action="store_true")
-    for name in ("heading", "clause", "document", "outline"):
+    for name in ("heading", "clause", "document", "outline", "vector", "token"):
         parser.add_argument(f"--{name}", type=float, help=f"{name}_weight [default: the tuned one]")
     parser.add_argument("--per-document", type=int, help="passages of one document among the "
                         "first ones, 0: no cap [default: the tuned one]")
@@ -85,7 +85,8 @@ def main() -> None:
     bm25 = {f"bm25_{name}": getattr(args, name) for name in ("k1", "b")
             if getattr(args, name) is not None}
     weights: dict[str, float] = {f"{name}_weight": getattr(args, name)
-                                 for name in ("heading", "clause", "document", "outline")
+                                 for name in ("heading", "clause", "document", "outline",
+                                              "vector", "token")
                                  if getattr(args, name) is not None}
     if args.per_document is not None:
         weights["per_document"] = args.per_document

@@ -1,6 +1,7 @@
 """Tune hybrid retrieval on a BEIR collection's *train* split (never test): vector weight,
-fusion pool, BM25 title weight, k1, b and stemmer, and the document, outline, heading and
-clause weights. Prints one line per setting (hybrid nDCG@10 and recall@100, and keyword alone's
+fusion pool, BM25 title weight, k1, b and stemmer, the document, outline, heading and
+clause weights, and the late-interaction re-scoring's weight and depth (``--token-weight``,
+``--token-head``). Prints one line per setting (hybrid nDCG@10 and recall@100, and keyword alone's
 nDCG@10 for the BM25 setting); the chosen values go into retrieval/fusion.py,
 retrieval/keyword.py and retrieval/sqlite_index.py (docs/benchmarks.md, "Retrieval quality",
 has the grid and results).
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chatref.app import build_services  # noqa: E402
 from chatref.ingest.pipeline import ingest_texts  # noqa: E402
 from chatref.retrieval.evaluation import evaluate, load_beir  # noqa: E402
+from chatref.retrieval.fusion import DEFAULT_TOKEN_WEIGHT, TOKEN_HEAD  # noqa: E402
 from chatref.retrieval.keyword import K1, STEMMER, B  # noqa: E402
 from chatref.retrieval.retriever import Retriever  # noqa: E402
 from chatref.retrieval.sqlite_index import SqliteIndex  # noqa: E402
@@ -81,6 +83,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--heading", type=float, nargs="+", default=[0.3])
     parser.add_argument("--clause", type=float, nargs="+", default=[0.3, 1.0])
     parser.add_argument("--per-document", type=int, nargs="+", default=[2])
+    parser.add_argument("--token-weight", type=float, nargs="+", default=[DEFAULT_TOKEN_WEIGHT])
+    parser.add_argument("--token-head", type=int, nargs="+", default=[TOKEN_HEAD])
     args = parser.parse_args(argv)
     refuse_test_split(args.split)
     dataset = load_beir(args.dataset, split=args.split)
@@ -90,24 +94,26 @@ async def main(argv: Sequence[str] | None = None) -> None:
     await ingest_texts(dataset.corpus(), services.index, services.embedder)
     embedder = services.embedder
     print(f"{dataset.name} split={args.split} ({len(dataset.queries)} queries)\n"
-          "title k1 b stemmer pool weight document outline heading clause cap  nDCG@10 R@100"
-          "  keyword")
+          "title k1 b stemmer pool weight document outline heading clause cap tokens head"
+          "  nDCG@10 R@100  keyword")
     for title, k1, b, stemmer in itertools.product(args.title, args.k1, args.b, args.stemmer):
         index = SqliteIndex.open(index_path, embedder_name=embedder.name,
                                  dimension=embedder.dimension, bm25_weights=(title, title, 1.0),
                                  bm25_k1=k1, bm25_b=b, stemmer=stemmer)
         cached = CachedIndex(index)
         keyword = await evaluate(Retriever(cached, embedder), dataset, mode="keyword")
-        for pool, weight, document, outline, heading, clause, cap in itertools.product(
-                args.pool, args.weight, args.document, args.outline, args.heading, args.clause,
-                args.per_document):
+        for pool, weight, document, outline, heading, clause, cap, tokens, head in (
+                itertools.product(args.pool, args.weight, args.document, args.outline,
+                                  args.heading, args.clause, args.per_document,
+                                  args.token_weight, args.token_head)):
             retriever = Retriever(cached, embedder, candidates=pool, vector_weight=weight,
                                   document_weight=document, outline_weight=outline,
                                   heading_weight=heading, clause_weight=clause,
-                                  per_document=cap)
+                                  per_document=cap, token_weight=tokens, token_head=head)
             result = await evaluate(retriever, dataset, mode="hybrid")
             print(f"{title:5} {k1:4} {b:4} {stemmer:7} {pool:4} {weight:6} {document:8} "
-                  f"{outline:7} {heading:7} {clause:6} {cap:3}  {result.ndcg_at_10:.4f}  "
+                  f"{outline:7} {heading:7} {clause:6} {cap:3} {tokens:6} {head:4}  "
+                  f"{result.ndcg_at_10:.4f}  "
                   f"{result.recall_at_100:.4f}  {keyword.ndcg_at_10:.4f}", flush=True)
         index.close()
     await services.aclose()

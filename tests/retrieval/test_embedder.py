@@ -68,3 +68,30 @@ def test_a_vocabulary_with_merges_across_spaces_is_tokenized_whole() -> None:
     assert not _merges_stop_at_spaces(joined)
     apart = Tokenizer(BPE({"a": 0, "\u2581": 1, "\u2581a": 2}, [("\u2581", "a")]))
     assert _merges_stop_at_spaces(apart)
+
+
+def test_token_matches_are_each_query_tokens_best_cosine(embedder: WordLlamaEmbedder) -> None:
+    query = "Which region takes over when the primary is throttled?"
+    texts = ["Failover moves traffic to the secondary region.", "Lunch is served at noon.",
+             "which region takes over when the primary is throttled", "", "x" * 40]
+    scores = embedder.match_tokens(query, texts)
+    assert scores.dtype == np.float32 and scores.shape == (len(texts),)
+    # Brute force from WordLlama's own token table: no de-duplication, no shared gathers.
+    table = np.asarray(embedder._load().embedding, dtype=np.float32)
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    query_ids = sorted(set(embedder.token_ids([query])[0]))
+    weights = np.linalg.norm(table[query_ids], axis=1)
+    for text, score in zip(texts, scores, strict=True):
+        ids = embedder.token_ids([text])[0]
+        expected = 0.0 if not ids else float(
+            weights @ (unit[query_ids] @ unit[ids].T).max(axis=1) / weights.sum())
+        assert abs(float(score) - expected) < 1e-5
+    assert scores[0] > scores[1]  # "region" and "the" are found, nothing of lunch is
+    assert scores[3] == 0.0
+
+
+def test_an_empty_query_or_no_texts_match_nothing(embedder: WordLlamaEmbedder) -> None:
+    assert embedder.match_tokens("", ["anything"]).tolist() == [0.0]
+    assert embedder.match_tokens("rotate keys", []).shape == (0,)
+    whole = embedder.match_tokens("rotate keys", ["rotate the keys monthly"])
+    assert abs(float(whole[0]) - 1.0) < 1e-5  # every query token is in the text

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,13 @@ from chatref.retrieval.fusion import (
     boost_documents,
     boost_headings,
     reciprocal_rank_fusion,
+    rerank_by_tokens,
     weighted_fusion,
 )
 from chatref.retrieval.retriever import Retriever
 from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.text import main_clause
-from chatref.retrieval.types import Passage
+from chatref.retrieval.types import Passage, Vectors
 from tests.ingest import documents
 
 
@@ -46,6 +48,19 @@ def test_reciprocal_rank_fusion_ignores_scores() -> None:
     fused = reciprocal_rank_fusion([passage("a", 99.0), passage("b", 1.0)],
                                    [passage("b", 0.1), passage("c", 0.0)])
     assert fused[0].chunk_id == "b"
+
+
+def test_token_matches_reorder_the_head_and_the_rest_stays_behind() -> None:
+    ranked = [passage("a", 1.0), passage("b", 0.9), passage("c", 0.8), passage("d", 0.79)]
+    reranked = rerank_by_tokens(ranked, [0.3, 0.9, 0.3], weight=0.5)
+    assert [p.chunk_id for p in reranked] == ["b", "a", "c", "d"]
+    assert [p.scores.get("tokens") for p in reranked] == [1.0, 0.0, 0.0, None]
+    assert reranked[1].score == pytest.approx(0.5) and reranked[3].score == pytest.approx(0.395)
+    # A tail passage never overtakes the head, whatever the matches.
+    low = rerank_by_tokens(ranked, [0.3, 0.3, 0.9], weight=0.9)
+    assert low[-1].chunk_id == "d"
+    assert rerank_by_tokens(ranked, [0.1, 0.2], weight=0.0) == ranked
+    assert rerank_by_tokens(ranked, [], weight=0.5) == ranked
 
 
 @pytest.fixture
@@ -197,3 +212,42 @@ async def test_a_conditional_question_searches_its_main_clause_too(
                              outline_weight=0.0).search(question, top_k=1)
     assert plain[0].source.endswith("throttle.md")
     assert clause[0].source.endswith("restore.md")
+
+
+class _EmbedderWithoutTokens:
+    """An embedder that only embeds, as Azure OpenAI's does: no token matches to ask for."""
+
+    def __init__(self, inner: WordLlamaEmbedder) -> None:
+        self._inner = inner
+        self.name, self.dimension = inner.name, inner.dimension
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        return await self._inner.embed(texts)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+async def test_the_first_hybrid_candidates_are_rescored_by_their_token_matches(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    documents.write_all_good(tmp_path / "docs")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    query = "Which replication keeps copies across zones?"
+    only = dict(heading_weight=0.0, document_weight=0.0, outline_weight=0.0, per_document=0)
+    hits = await Retriever(index, embedder, token_weight=1.0, token_head=3, **only).search(
+        query, top_k=5)
+    head = [p for p in hits if "tokens" in p.scores]
+    assert len(head) == 3 and hits[:3] == head  # the re-scored ones lead
+    assert [p.scores["tokens"] for p in head] == sorted(
+        (p.scores["tokens"] for p in head), reverse=True)
+    expected = embedder.match_tokens(query, [f"{p.title}\n{p.section or ''}\n{p.text}"
+                                             for p in head])
+    low, high = float(expected.min()), float(expected.max())
+    assert [p.scores["tokens"] for p in head] == pytest.approx(
+        [(float(m) - low) / (high - low) for m in expected], abs=1e-6)
+    plain = await Retriever(index, embedder, token_weight=0.0, **only).search(query, top_k=5)
+    assert not any("tokens" in p.scores for p in plain)
+    without = await Retriever(index, _EmbedderWithoutTokens(embedder), token_weight=1.0,
+                              **only).search(query, top_k=5)
+    assert [p.chunk_id for p in without] == [p.chunk_id for p in plain]

@@ -48,6 +48,7 @@ class WordLlamaEmbedder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._table: Vectors | None = None
+        self._lengths: npt.NDArray[np.float32] | None = None  # of the table's rows
         self._lock = threading.Lock()
         self._word_cache_size = word_cache_size
         self._by_word = False  # set by _weights: may a text be tokenized word by word?
@@ -150,6 +151,49 @@ class WordLlamaEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
         return vectors
+
+    def match_tokens(self, query: str, texts: Sequence[str]) -> Vectors:
+        """Late interaction with static token vectors: for each text, the mean over the query's
+        distinct tokens of each one's best cosine with a token of the text (a MaxSim, as in
+        ColBERT, without a model: the vectors are the table's rows). The mean is weighted by
+        the length of each query token's row, as the embedding's sum weights it.
+
+        A text holding every token of the query scores 1; a retriever given a token weight
+        re-scores its first hybrid candidates with it (off by default: docs/benchmarks.md,
+        "Tuning on SciFact train, never test"). Empty texts, or a query without tokens, score 0.
+
+        >>> embedder = WordLlamaEmbedder(cache_dir=Path("data/.wordllama"))
+        >>> scores = embedder.match_tokens("rotate keys", ["we rotate keys", "lunch menu", ""])
+        >>> [round(float(s), 2) for s in scores]
+        [1.0, 0.06, 0.0]
+        """
+        scores = np.zeros(len(texts), dtype=np.float32)
+        table, _ = self._weights()
+        query_ids = np.unique(self._token_ids([query])[0]) if query else np.zeros(0, np.int32)
+        ids = self._token_ids(texts)
+        lengths = np.array([len(i) for i in ids], dtype=np.int64)
+        filled = np.flatnonzero(lengths)
+        if not len(query_ids) or not len(filled):
+            return scores
+        tokens, inverse = np.unique(np.concatenate([ids[i] for i in filled]), return_inverse=True)
+        wanted = np.concatenate([query_ids, tokens])
+        norms = self._row_lengths().take(wanted, mode="clip")
+        rows = table.take(wanted, axis=0, mode="clip")
+        rows /= np.where(norms > 0, norms, 1.0)[:, None]
+        query_rows, text_rows = rows[:len(query_ids)], rows[len(query_ids):]
+        best = np.maximum.reduceat((query_rows @ text_rows.T)[:, inverse],
+                                   np.cumsum(lengths[filled]) - lengths[filled], axis=1)
+        weights = norms[:len(query_ids)]
+        scores[filled] = (weights / max(float(weights.sum()), 1e-12)) @ best
+        return scores
+
+    def _row_lengths(self) -> npt.NDArray[np.float32]:
+        """The length of each row of the token table (computed once: 32,000 floats)."""
+        table, _ = self._weights()
+        with self._lock:
+            if self._lengths is None:
+                self._lengths = np.linalg.norm(table, axis=1).astype(np.float32)
+            return self._lengths
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Each text's token ids, as WordLlama's tokenizer gives them (tests compare the two).

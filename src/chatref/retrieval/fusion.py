@@ -12,8 +12,15 @@ from collections.abc import Sequence
 from chatref.retrieval.text import compound_candidates, query_terms
 from chatref.retrieval.types import Passage
 
-# Vector weight of the weighted fusion, chosen on SciFact *train* (bench/retrieval_quality.py).
+# Vector weight of the weighted fusion, chosen on SciFact *train* (bench/tune_retrieval.py).
 DEFAULT_VECTOR_WEIGHT = 0.3
+# Late interaction (rerank_by_tokens): weight of the token match, and how many of the fused
+# candidates it re-scores. Off: the best setting on SciFact *train* (0.2 of the first 20, with
+# vector weight 0.35: 0.7323 against 0.7256) lifted SciFact test from 0.7057 to 0.7093 but cost
+# Cranfield 0.0035 and two of the 36 bundled-docs extractive answers their key phrases
+# (docs/benchmarks.md, "Tuning on SciFact train, never test", 2026-12-04).
+DEFAULT_TOKEN_WEIGHT = 0.0
+TOKEN_HEAD = 20
 
 
 def _rescored(passage: Passage, score: float, scores: dict[str, float]) -> Passage:
@@ -51,6 +58,38 @@ def weighted_fusion(
         fused.append(_rescored(passage, score, {"keyword": k, "vector": v}))
     fused.sort(key=lambda p: p.score, reverse=True)
     return fused
+
+
+def rerank_by_tokens(ranked: Sequence[Passage], matches: Sequence[float], *,
+                     weight: float) -> list[Passage]:
+    """Re-score the first ``len(matches)`` passages of ``ranked`` (best first) as
+    ``(1 - w) * score + w * match``, the matches min-max-normalised among them; the passages
+    after them are scaled by ``1 - w``, so they stay behind (their scores are below the head's).
+
+    ``matches`` are the embedder's token-level matches of the query with each head passage
+    (``TokenMatcher.match_tokens``): a third signal beside the two fused lists, worth computing
+    for a few candidates only.
+
+    >>> ranked = [Passage(c, c, "s", "t", None, None, "x", s) for c, s in
+    ...           [("a", 1.0), ("b", 0.9), ("c", 0.5)]]
+    >>> [(p.chunk_id, round(p.score, 2)) for p in rerank_by_tokens(ranked, [0.2, 0.6], weight=0.5)]
+    [('b', 0.95), ('a', 0.5), ('c', 0.25)]
+    """
+    head = len(matches)
+    if weight <= 0 or head == 0:
+        return list(ranked)
+    low, high = min(matches), max(matches)
+    span = high - low
+    reranked = []
+    for i, passage in enumerate(ranked):
+        if i < head:
+            match = (matches[i] - low) / span if span > 0 else 1.0
+            score = (1.0 - weight) * passage.score + weight * match
+            reranked.append(_rescored(passage, score, {**passage.scores, "tokens": match}))
+        else:
+            reranked.append(_rescored(passage, (1.0 - weight) * passage.score, passage.scores))
+    reranked.sort(key=lambda p: p.score, reverse=True)
+    return reranked
 
 
 def reciprocal_rank_fusion(*rankings: Sequence[Passage], k: int = 60) -> list[Passage]:

@@ -12,15 +12,25 @@ from chatref.retrieval.fusion import (
     DEFAULT_DOCUMENT_WEIGHT,
     DEFAULT_HEADING_WEIGHT,
     DEFAULT_OUTLINE_WEIGHT,
+    DEFAULT_TOKEN_WEIGHT,
     DEFAULT_VECTOR_WEIGHT,
+    TOKEN_HEAD,
     blend,
     boost_documents,
     boost_headings,
     reciprocal_rank_fusion,
+    rerank_by_tokens,
     weighted_fusion,
 )
 from chatref.retrieval.text import main_clause
-from chatref.retrieval.types import Embedder, HybridSearch, Passage, PassageIndex, SearchMode
+from chatref.retrieval.types import (
+    Embedder,
+    HybridSearch,
+    Passage,
+    PassageIndex,
+    SearchMode,
+    TokenMatcher,
+)
 
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "keyword", "vector")
 
@@ -50,6 +60,8 @@ class Retriever:
         document_weight: float = DEFAULT_DOCUMENT_WEIGHT,
         outline_weight: float = DEFAULT_OUTLINE_WEIGHT,
         per_document: int = PER_DOCUMENT,
+        token_weight: float = DEFAULT_TOKEN_WEIGHT,
+        token_head: int = TOKEN_HEAD,
     ) -> None:
         self._index = index
         # An index whose service fuses keyword and vector itself gets one hybrid request.
@@ -64,6 +76,10 @@ class Retriever:
         self._document_weight = document_weight
         self._outline_weight = outline_weight
         self._per_document = per_document
+        # Late interaction re-scores the first fused candidates, if the embedder can.
+        self._token_matcher = embedder if isinstance(embedder, TokenMatcher) else None
+        self._token_weight = token_weight
+        self._token_head = token_head
 
     async def search(
         self, query: str, *, top_k: int = 5, mode: SearchMode = "hybrid"
@@ -94,6 +110,11 @@ class Retriever:
         if self._fusion == "rrf":
             return reciprocal_rank_fusion(keyword, vector)
         fused = weighted_fusion(keyword, vector, vector_weight=self._vector_weight)
+        if self._token_matcher is not None and self._token_weight > 0:
+            head = fused[:self._token_head]  # the texts as ingest embeds them (embedding_text)
+            matches = self._token_matcher.match_tokens(
+                query, [f"{p.title}\n{p.section or ''}\n{p.text}" for p in head])
+            fused = rerank_by_tokens(fused, matches.tolist(), weight=self._token_weight)
         fused = boost_headings(query, fused, weight=self._heading_weight)
         return boost_documents(query, fused, document_weight=self._document_weight,
                                outline_weight=self._outline_weight)

@@ -56,6 +56,20 @@ class Embedder(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class TokenMatcher(Protocol):
+    """An embedder that can also compare a query with texts token by token (late interaction).
+
+    A static embedding such as WordLlama's is a sum of token vectors, so each token's vector is
+    at hand: ``match_tokens`` gives, for each text, how well the query's tokens find a close
+    token in it. A retriever given a token weight re-scores its best hybrid candidates with it
+    (retrieval/fusion.py, ``rerank_by_tokens``; off by default); an embedder without it (Azure
+    OpenAI) is simply not asked.
+    """
+
+    def match_tokens(self, query: str, texts: Sequence[str]) -> Vectors: ...
+
+
 @dataclass(frozen=True)
 class ChunkRecord:
     """A chunk ready to be written: its text and where it came from (vectors go alongside)."""
