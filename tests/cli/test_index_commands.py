@@ -101,6 +101,11 @@ def test_eval_retrieval_on_a_tiny_beir_collection(tmp_path: Path) -> None:
     out = json.loads(result.stdout)
     assert out["fusion"] == "rrf" and [r["mode"] for r in out["results"]] == ["hybrid"]
 
+    result = chatref("eval", "retrieval", "--dataset", str(data), "--mode", "hybrid",
+                     "--token-weight", "0.5", "--json", cwd=tmp_path)
+    out = json.loads(result.stdout)
+    assert out["token_weight"] == 0.5 and out["results"][0]["ndcg_at_10"] == 1.0
+
 
 def test_eval_rejects_an_unknown_fusion(tmp_path: Path) -> None:
     result = chatref("eval", "retrieval", "--dataset", str(tmp_path), "--fusion", "max",

@@ -24,7 +24,7 @@ from chatref.ingest.limits import FileLimits
 from chatref.ingest.pipeline import IngestReport, ingest_paths, ingest_texts
 from chatref.ingest.pipeline import Progress as ProgressCallback
 from chatref.retrieval.evaluation import EvalResult, evaluate, load_beir
-from chatref.retrieval.fusion import DEFAULT_VECTOR_WEIGHT
+from chatref.retrieval.fusion import DEFAULT_TOKEN_WEIGHT, DEFAULT_VECTOR_WEIGHT
 from chatref.retrieval.retriever import SEARCH_MODES, Retriever
 from chatref.retrieval.types import SearchMode
 from chatref.settings import Settings
@@ -222,6 +222,10 @@ def eval_retrieval(
     fusion: Annotated[
         str, typer.Option("--fusion", help="weighted (default) or rrf, for comparison.")
     ] = "weighted",
+    token_weight: Annotated[
+        float, typer.Option("--token-weight", min=0.0, max=1.0,
+                            help="Weight of the late-interaction token match (0: off).")
+    ] = DEFAULT_TOKEN_WEIGHT,
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -239,6 +243,7 @@ def eval_retrieval(
         retriever = Retriever(
             services.index, services.embedder, fusion="rrf" if fusion == "rrf" else "weighted",
             vector_weight=DEFAULT_VECTOR_WEIGHT if vector_weight is None else vector_weight,
+            token_weight=token_weight,
         )
         try:
             with _progress(console) as bar:
@@ -267,7 +272,7 @@ def eval_retrieval(
     if as_json:
         typer.echo(json.dumps({
             "dataset": loaded.name, "split": split, "queries": len(loaded.queries),
-            "fusion": fusion,
+            "fusion": fusion, "token_weight": token_weight,
             "results": [r.__dict__ for r in results],
         }, indent=2))
         return
