@@ -13,7 +13,8 @@ train where bench/tune_retrieval.py, which runs the retriever, gives 0.7256):
 - ``sentences``: the first 20 fused candidates re-scored with their best sentence's (or
   title's) WordLlama cosine with the query, min-max normalised, at weights 0.1-0.4;
 - ``tokens``: the same re-scoring with the embedder's token matches (``match_tokens``, the
-  retriever's late interaction) of the whole query or of its content words only.
+  retriever's late interaction) of the whole query or of its content words only;
+- ``stack``: the adaptive weight (keyword's 10th / 1st score) and the token match together.
 
 The test split is refused (tune_retrieval.refuse_test_split).
 """
@@ -148,6 +149,30 @@ def tokens(study: Study, embedder: WordLlamaEmbedder) -> None:
                   flush=True)
 
 
+def stack(study: Study, embedder: WordLlamaEmbedder) -> None:
+    def ratio(q: Query) -> float:
+        s = [score for _, score in q.keyword]
+        return s[min(9, len(s) - 1)] / s[0]
+    values = {id(q): ratio(q) for q in study.queries.values()}
+    mean, spread = statistics.fmean(values.values()), statistics.pstdev(values.values())
+    for base in (0.3, 0.35):
+        for slope in (0.0, 0.05, 0.1):
+            row = []
+            for weight in (0.0, 0.15, 0.2):
+                def score(q: Query, base: float = base, slope: float = slope,
+                          weight: float = weight) -> dict[str, float]:
+                    vw = min(0.8, max(0.0, base + slope * (values[id(q)] - mean) / spread))
+                    fused = q.fused(vw)
+                    if weight == 0:
+                        return fused
+                    return reranked(fused, 20, lambda first: embedder.match_tokens(q.text, [
+                        f"{study.passages[c][1]}\n\n{study.passages[c][2]}" for c in first
+                    ]).tolist(), weight)
+                row.append(f"{weight}: {study.mean(score):.4f}")
+            print(f"stack, vector weight {base} + {slope} x z(kr10), token weight " +
+                  ", ".join(row), flush=True)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,7 +202,8 @@ async def main() -> None:
     embedder = WordLlamaEmbedder(cache_dir=settings.chatref_data_dir / ".wordllama")
     runs: dict[str, Callable[[], None]] = {
         "oracle": lambda: oracle(study), "adaptive": lambda: adaptive(study),
-        "sentences": lambda: sentences(study, embedder), "tokens": lambda: tokens(study, embedder)}
+        "sentences": lambda: sentences(study, embedder), "tokens": lambda: tokens(study, embedder),
+        "stack": lambda: stack(study, embedder)}
     for name in args.study:
         runs[name]()
     await services.aclose()
