@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -44,3 +45,19 @@ async def test_application_insights_connection_string_turns_on_the_exporter(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_the_embedded_index_is_loaded_for_search_before_the_first_question(
+    indexed: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app()
+    with caplog.at_level(logging.INFO, logger="chatref.web.app"):
+        async with app.router.lifespan_context(app):
+            index = app.state.services.index
+            for _ in range(600):  # loaded beside serving: no request has searched yet
+                if index._keywords_seq >= 0 and index._ann_seq >= 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(index._keywords) > 0 and len(index._ann) > 0
+    assert any(r.getMessage().startswith("index loaded for search in") for r in caplog.records)
+

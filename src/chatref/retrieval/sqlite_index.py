@@ -572,6 +572,17 @@ class SqliteIndex:
     async def vector_search(self, vector: Vectors, limit: int) -> list[Passage]:
         return await asyncio.to_thread(self.vector_search_sync, vector, limit)
 
+    def warm_sync(self) -> None:
+        """Load (or build) the vector graph and the keyword postings now, so that the first
+        search does not wait for them: the web app calls this when it starts."""
+        with self._vlock:
+            self._ensure_ann()
+        with self._lock:
+            self._catch_up_keywords()
+
+    async def warm(self) -> None:
+        await asyncio.to_thread(self.warm_sync)
+
     # ---- the DocumentWriter and SearchIndex Protocols ----------------------------------------
     async def known_documents(self) -> dict[str, str]:
         return self.document_hashes()

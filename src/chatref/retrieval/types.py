@@ -101,6 +101,14 @@ class PassageIndex(Protocol):
 
 
 @runtime_checkable
+class Warmable(Protocol):
+    """An index that can load ahead of its first search what that search would (the embedded
+    index: its saved vector graph and keyword postings, or build them from its rows)."""
+
+    async def warm(self) -> None: ...
+
+
+@runtime_checkable
 class HybridSearch(Protocol):
     """An index whose service fuses keyword and vector results in one request.
 
