@@ -4,14 +4,14 @@
         --index bench/.work/scale-mixed-1m.sqlite [--build] [--rounds 2] [--limit 100]
 
 Opens the index (migrating it if it still has FTS5: copy an index before pointing this at it),
-loads its saved postings or builds them from the chunks table (``--build``: always build, timed
-in wall-clock and this thread's CPU, and nothing saved), then runs SciFact's 300 test claims ``--rounds`` times, asking for
-``--limit`` chunks (the retriever's fusion pool is 100). Per search it records wall time and the
-thread's CPU time (``time.thread_time``: on a shared machine it is what the search costs, while
-wall time also counts waiting for a core), for the scoring alone (``KeywordPostings.search``)
-and for the whole ``SqliteIndex.keyword_search_sync`` (catch-up check and the passages read from
-SQLite), and the work done: postings scored whole and candidates looked up (MaxScore). Prints
-one JSON object with the load average at the start and the end.
+loads its saved postings or builds them from the chunks table (``--build``: always build, timed in
+wall-clock and this thread's CPU, and nothing saved), then runs SciFact's 300 test claims
+``--rounds`` times, asking for ``--limit`` chunks (the retriever's fusion pool is 100). Per search
+it records wall time and the thread's CPU time (``time.thread_time``: on a shared machine it is
+what the search costs, while wall time also counts waiting for a core), for the scoring alone
+(``KeywordPostings.search``) and for the whole ``SqliteIndex.keyword_search_sync`` (catch-up check
+and the passages read from SQLite), and the work done: postings scored whole and candidates looked
+up (MaxScore). Prints one JSON object with the load average at the start and the end.
 """
 
 from __future__ import annotations
