@@ -334,9 +334,8 @@ class VectorAnn:
     def save(self, index_path: Path, seq: int, owner: str = "") -> Path | None:
         """Write the graph atomically as the file for log sequence ``seq`` of the index
         ``owner`` (its identity; with the digests and copies, first, beside it) and drop older
-        files. Without a graph (a small index) nothing
-        is written, older files are dropped all the same, and the answer is ``None``: a small
-        index is read from its rows when opened."""
+        files. Without a graph (a small index) nothing is written, older files are dropped all
+        the same, and the answer is ``None``: a small index is read from its rows when opened."""
         target = None
         if self._index is not None:
             target = index_path.with_name(f"{index_path.name}.vectors-{seq}.usearch")

@@ -144,7 +144,8 @@ _ASCII = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122
 
 
 def ascii_words(text: str) -> list[bytes]:
-    """``words`` of an ASCII ``text``, as bytes, about twice as fast (the tokenizer's hot path).
+    """``words`` of an ASCII ``text``, as bytes, without the regular expression (the hot path of
+    a postings build: docs/benchmarks.md, "Ingestion throughput, fourth round").
 
     >>> ascii_words("Re-route: the NAIVE_fallback x2!")
     [b're', b'route', b'the', b'naive', b'fallback', b'x2']
