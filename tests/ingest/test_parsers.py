@@ -25,6 +25,14 @@ def test_markdown_keeps_title_and_heading_path(tmp_path: Path) -> None:
     assert any("# not a heading" in b.text for b in parsed.blocks)
 
 
+def test_a_fenced_block_is_one_block_whatever_blank_lines_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "run.md"
+    path.write_text("# Run\n\nRun this:\n\n```sh\nchatref ingest docs\n\n# then\nchatref serve\n"
+                    "```\n\nDone.\n", encoding="utf-8")
+    assert [b.text for b in parse(path).blocks] == [
+        "Run this:", "```sh\nchatref ingest docs\n\n# then\nchatref serve\n```", "Done."]
+
+
 def test_text_title_is_first_line(tmp_path: Path) -> None:
     parsed = parse(documents.write_text(tmp_path / "runbook.txt"))
     assert parsed.title == "Runbook: rotating secrets"

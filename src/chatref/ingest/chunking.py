@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from chatref.ingest.parsers import Block
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,38 @@ class Chunk:
     section: str | None
 
 
+def _code_pieces(text: str, max_chars: int) -> list[str]:
+    """Split one over-long fenced code block at line ends, each piece fenced again as it was
+    opened (a line longer than a piece is cut), so that every chunk's Markdown is balanced: a
+    piece read alone is still code, never prose (docs/policy.md's sample run was quoted as a
+    sentence when its second half lost its fence)."""
+    lines = text.split("\n")
+    opening = lines[0]
+    closing = _FENCE.match(opening).group(1)  # type: ignore[union-attr]
+    body = lines[1:-1] if len(lines) > 1 and _FENCE.match(lines[-1]) else lines[1:]
+    room = max(max_chars - len(opening) - len(closing) - 2, 1)
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for whole in body:
+        for line in [whole[i:i + room] for i in range(0, len(whole), room)] or [""]:
+            if current and size + len(line) + 1 > room:
+                pieces.append("\n".join([opening, *current, closing]))
+                current, size = [], 0
+            current.append(line)
+            size += len(line) + 1
+    if current:
+        pieces.append("\n".join([opening, *current, closing]))
+    return pieces
+
+
 def _pieces(text: str, max_chars: int) -> list[str]:
-    """Split one over-long paragraph at sentence ends (hard-wrapping a sentence if need be)."""
+    """Split one over-long paragraph at sentence ends (hard-wrapping a sentence if need be), or
+    a fenced code block at line ends (``_code_pieces``)."""
     if len(text) <= max_chars:
         return [text]
+    if _FENCE.match(text):
+        return _code_pieces(text, max_chars)
     pieces: list[str] = []
     current = ""
     for sentence in _SENTENCE_END.split(text):
@@ -84,6 +113,8 @@ def chunk_blocks(
             text = "\n\n".join(parts)
             chunks.append(Chunk(text=text, page=place[0], section=place[1]))
             carried = _tail(text, overlap_chars)
+            if any(_FENCE.match(line) for line in carried.split("\n")):
+                carried = ""  # a carried fence would open (or close) the next chunk's code
             parts, size = ([carried], len(carried)) if carried else ([], 0)
         fresh = False
 

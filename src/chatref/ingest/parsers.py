@@ -94,7 +94,8 @@ def parse_text(path: Path, data: bytes) -> ParsedDocument:
 
 
 def parse_markdown(path: Path, data: bytes) -> ParsedDocument:
-    """Headings become the section path ("Guide > Install"); fenced code stays whole."""
+    """Headings become the section path ("Guide > Install"); a fenced code block is one block,
+    fences included, whatever blank lines or '#' lines it holds (chunking keeps it fenced)."""
     text = decode_text(path, data)
     title: str | None = None
     headings = _Headings()
@@ -103,12 +104,24 @@ def parse_markdown(path: Path, data: bytes) -> ParsedDocument:
     in_fence = False
 
     def flush() -> None:
-        blocks.extend(_paragraphs("\n".join(buffer), section=headings.section))
+        if in_fence:
+            if any(line.strip() and not _FENCE.match(line) for line in buffer):
+                blocks.append(Block(text="\n".join(buffer), section=headings.section))
+        else:
+            blocks.extend(_paragraphs("\n".join(buffer), section=headings.section))
         buffer.clear()
 
     for line in text.splitlines():
         if _FENCE.match(line):
-            in_fence = not in_fence
+            if not in_fence:
+                flush()  # the prose before it
+                in_fence = True
+                buffer.append(line)
+            else:
+                buffer.append(line)
+                flush()  # the code block, its fences included
+                in_fence = False
+            continue
         heading = None if in_fence else _HEADING.match(line)
         if heading:
             flush()
