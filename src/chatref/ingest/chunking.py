@@ -12,10 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatref.ingest.parsers import Block
+from chatref.ingest.parsers import FENCE, Block
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,9 @@ def _code_pieces(text: str, max_chars: int) -> list[str]:
     sentence when its second half lost its fence)."""
     lines = text.split("\n")
     opening = lines[0]
-    closing = _FENCE.match(opening).group(1)  # type: ignore[union-attr]
-    body = lines[1:-1] if len(lines) > 1 and _FENCE.match(lines[-1]) else lines[1:]
+    fence = FENCE.match(opening)
+    closing = fence.group(1) if fence else "```"
+    body = lines[1:-1] if len(lines) > 1 and FENCE.match(lines[-1]) else lines[1:]
     room = max(max_chars - len(opening) - len(closing) - 2, 1)
     pieces: list[str] = []
     current: list[str] = []
@@ -55,7 +55,7 @@ def _pieces(text: str, max_chars: int) -> list[str]:
     a fenced code block at line ends (``_code_pieces``)."""
     if len(text) <= max_chars:
         return [text]
-    if _FENCE.match(text):
+    if FENCE.match(text):
         return _code_pieces(text, max_chars)
     pieces: list[str] = []
     current = ""
@@ -113,7 +113,7 @@ def chunk_blocks(
             text = "\n\n".join(parts)
             chunks.append(Chunk(text=text, page=place[0], section=place[1]))
             carried = _tail(text, overlap_chars)
-            if any(_FENCE.match(line) for line in carried.split("\n")):
+            if any(FENCE.match(line) for line in carried.split("\n")):
                 carried = ""  # a carried fence would open (or close) the next chunk's code
             parts, size = ([carried], len(carried)) if carried else ([], 0)
         fresh = False

@@ -36,7 +36,7 @@ SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".doc
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+FENCE = re.compile(r"^\s*(```|~~~)")  # opens or closes a Markdown code block
 
 
 class _Headings:
@@ -105,14 +105,14 @@ def parse_markdown(path: Path, data: bytes) -> ParsedDocument:
 
     def flush() -> None:
         if in_fence:
-            if any(line.strip() and not _FENCE.match(line) for line in buffer):
+            if any(line.strip() and not FENCE.match(line) for line in buffer):
                 blocks.append(Block(text="\n".join(buffer), section=headings.section))
         else:
             blocks.extend(_paragraphs("\n".join(buffer), section=headings.section))
         buffer.clear()
 
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if FENCE.match(line):
             if not in_fence:
                 flush()  # the prose before it
                 in_fence = True
