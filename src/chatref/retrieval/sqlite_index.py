@@ -147,8 +147,9 @@ def m003_drop_fts(conn: sqlite3.Connection) -> None:
 def m004_owner(conn: sqlite3.Connection) -> None:
     # The vector graph and keyword postings saved beside the index name the index they were
     # built from (``owner``), so that files left beside a deleted and recreated index, or
-    # beside a restored backup, are never taken for its own. Files saved before this migration
-    # name none: beside an index that already had rows they are its own, as they were before.
+    # copied from another index, are never taken for its own (a restored backup of the same
+    # index has its owner: docs/architecture.md). Files saved before this migration name none:
+    # beside an index that already had rows they are its own, as they were before.
     used = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
         ("owner", uuid.uuid4().hex), ("unnamed_files_are_mine", "1" if used and used[0] else "0")])
@@ -433,7 +434,7 @@ class SqliteIndex:
         if self._keywords_seq < 0:
             # Not used in this process: a small index's would be built only to be thrown away
             # (whoever searches next builds them from the rows), which was most of a 10,000-file
-            # ingest's finish (docs/benchmarks.md, "Ingestion throughput").
+            # ingest's finish (docs/benchmarks.md, "Ingestion throughput", fourth round).
             with _snapshot(self._conn) as conn:
                 if conn.execute("SELECT count(*) FROM chunks").fetchone()[0] < SAVE_KEYWORDS_FROM:
                     self._drop_saved_keywords()
