@@ -14,6 +14,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettin
 
 from chatref.errors import InputError
 from chatref.ingest.blob_source import BlobSource, open_blob_source, parse_blob_url
+from chatref.ingest.pipeline import PIPELINE_VERSION
 from chatref.ingest.sources import ingest_source
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
@@ -84,7 +85,8 @@ async def test_ingest_lists_with_paging_skips_unchanged_and_prunes(
         assert urls == {f"{azurite.blob_url}/{container.container_name}/{n}" for n in names}
         indexed = await index.known_documents()
         assert set(indexed) == urls
-        assert all(v.startswith(("md5:", "etag:")) for v in indexed.values())
+        assert all(v.startswith((f"p{PIPELINE_VERSION}:md5:", f"p{PIPELINE_VERSION}:etag:"))
+                   for v in indexed.values())
 
         second = await ingest_source(source, index, embedder, parse_workers=1)
         assert second.counts["unchanged"] == len(names) and second.counts["added"] == 0
@@ -100,6 +102,27 @@ async def test_ingest_lists_with_paging_skips_unchanged_and_prunes(
     hits = await index.keyword_search("new text here", 3)
     assert hits[0].source.endswith("/guides/" + Path(names[0]).name)
     assert hits[0].source.startswith("http://127.0.0.1:")
+
+
+async def test_blobs_stored_by_an_older_pipeline_are_read_again_once(
+    container: ContainerClient, azurite: Azurite, tmp_path: Path,  # noqa: F811
+    index: SqliteIndex, embedder: WordLlamaEmbedder,
+) -> None:
+    names = upload_good(container, tmp_path)
+    source = source_for(container, azurite)
+    try:
+        await ingest_source(source, index, embedder, parse_workers=1)
+        with index._conn:  # before PIPELINE_VERSION 2 the blob's own version was stored as is
+            index._conn.execute("UPDATE documents SET content_hash = substr(content_hash, ?)",
+                                (len(f"p{PIPELINE_VERSION}:") + 1,))
+        known = await index.known_documents()
+        assert all(v.startswith(("md5:", "etag:")) for v in known.values())
+        again = await ingest_source(source, index, embedder, parse_workers=1)
+        assert again.counts["updated"] == len(names) and again.counts["unchanged"] == 0
+        third = await ingest_source(source, index, embedder, parse_workers=1)
+        assert third.counts["unchanged"] == len(names) and third.chunks_written == 0
+    finally:
+        await source.aclose()
 
 
 async def test_a_blob_without_content_md5_is_versioned_by_its_etag(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import sqlite3
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from chatref.ingest.chunking import Chunk, embedding_text
-from chatref.ingest.pipeline import ingest_paths
+from chatref.ingest.pipeline import PIPELINE_VERSION, ingest_paths
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
 from tests.ingest import documents
@@ -84,6 +85,27 @@ async def test_unchanged_files_are_not_reparsed_and_changed_ones_replaced(
     assert not await index.keyword_search("ninety", 5)  # the old version's chunks are gone
 
 
+async def test_files_stored_by_an_older_pipeline_are_processed_again_once(
+    tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
+) -> None:
+    """An index written before PIPELINE_VERSION 2 holds each file's plain sha256 and chunks cut
+    by the older chunker: the next ingest must re-chunk those files, though their bytes did not
+    change, and the one after must skip them again."""
+    files = documents.write_all_good(tmp_path / "docs")
+    await ingest_paths([tmp_path / "docs"], index, embedder)
+    with index._conn:  # what chatref stored before the pipeline's version was stamped
+        for path in files.values():
+            index._conn.execute("UPDATE documents SET content_hash = ? WHERE path = ?",
+                                (hashlib.sha256(path.read_bytes()).hexdigest(), str(path)))
+
+    again = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert again.counts["updated"] == len(files) and again.counts["unchanged"] == 0
+    assert all(v.startswith(f"p{PIPELINE_VERSION}:sha256:")
+               for v in (await index.known_documents()).values())
+    third = await ingest_paths([tmp_path / "docs"], index, embedder)
+    assert third.counts["unchanged"] == len(files) and third.chunks_written == 0
+
+
 async def test_prune_removes_vanished_documents_only_under_given_paths(
     tmp_path: Path, index: SqliteIndex, embedder: WordLlamaEmbedder
 ) -> None:
@@ -103,7 +125,7 @@ async def test_prune_removes_vanished_documents_only_under_given_paths(
 KILLED_INGEST = """
 import asyncio, sys
 from pathlib import Path
-from chatref.ingest.pipeline import ingest_paths
+from chatref.ingest.pipeline import PIPELINE_VERSION, ingest_paths
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
 

@@ -1,9 +1,9 @@
 """Ingestion: files -> parse -> chunk -> embed -> index, incrementally.
 
-A document whose bytes hash the same as the indexed copy is neither parsed nor embedded again; a
-changed one is replaced in one transaction; with ``prune`` the documents that vanished from the
-given paths are removed. One bad file is reported (path and reason) and skipped; the rest is
-still indexed.
+A document whose bytes hash the same as the indexed copy, stored by this ``PIPELINE_VERSION``,
+is neither parsed nor embedded again; a changed one is replaced in one transaction; with
+``prune`` the documents that vanished from the given paths are removed. One bad file is reported
+(path and reason) and skipped; the rest is still indexed.
 
 For example (an illustration, not run as a doctest)::
 
@@ -102,8 +102,32 @@ class IngestReport:
         }
 
 
+# Bump this when a change to parsing, chunking or what is embedded changes the chunks stored for
+# the same bytes. Every stored document's version carries it (``stored_version``), so the first
+# ingest after an upgrade processes again the files an older chatref stored, instead of keeping
+# their old chunks while their bytes are unchanged. 2: fenced code is one block, fenced again in
+# every chunk (2026-12-04); 1 (unmarked): before.
+PIPELINE_VERSION = 2
+
+
 def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """The version of a file's bytes: their sha256, as stored (see ``stored_version``).
+
+    >>> content_hash(b"Rotate it.")[:26]
+    'p2:sha256:ede688c5bd88a8e7'
+    """
+    return stored_version(f"sha256:{hashlib.sha256(data).hexdigest()}")
+
+
+def stored_version(version: str) -> str:
+    """A document's version (of its bytes: a hash, a blob's Content-MD5 or ETag) as the index
+    stores it: with the ``PIPELINE_VERSION`` that made its chunks, so that a version stored by
+    an older pipeline never matches.
+
+    >>> stored_version("md5:ab12")
+    'p2:md5:ab12'
+    """
+    return f"p{PIPELINE_VERSION}:{version}"
 
 
 def document_id(path: str) -> str:

@@ -1,11 +1,11 @@
 """Document sources other than local folders: the ``DocumentSource`` seam and its ingest loop.
 
 A source lists its documents with a cheap version string each (a blob's Content-MD5, else its
-ETag) and reads one document's bytes on demand. Ingestion compares the version with the content
-hash the index holds, so an unchanged document is neither downloaded nor parsed; a changed one
-goes through the same parsers, chunker and index writes as a file (pipeline.py). The identity
-and citation of a document is its URL. Blob Storage (ingest/blob_source.py) is the one source so
-far.
+ETag) and reads one document's bytes on demand. Ingestion compares the version, stamped with the
+pipeline's (pipeline.stored_version), with the one the index holds, so an unchanged document is
+neither downloaded nor parsed; a changed one goes through the same parsers, chunker and index
+writes as a file (pipeline.py). The identity and citation of a document is its URL. Blob
+Storage (ingest/blob_source.py) is the one source so far.
 
 For example (an illustration, not run as a doctest)::
 
@@ -35,6 +35,7 @@ from chatref.ingest.pipeline import (
     _portable,
     document_id,
     drain,
+    stored_version,
 )
 from chatref.ingest.workers import Parsed, ParseJob, ParsePool, default_workers
 from chatref.retrieval.types import DocumentRecord, DocumentWriter, Embedder
@@ -97,7 +98,7 @@ async def ingest_source(
     loop = asyncio.get_running_loop()
 
     def prepare(item: SourceItem) -> ParseJob | FileOutcome:  # in the pool's dispatcher thread
-        if known.get(item.url) == item.version:
+        if known.get(item.url) == stored_version(item.version):
             return FileOutcome(item.url, "unchanged")
         if item.size > limits.max_file_bytes:
             return FileOutcome(item.url, "failed", reason=over(
@@ -132,7 +133,8 @@ def _document(item: SourceItem, result: object) -> FileOutcome | Document:
         reason = getattr(result, "reason", str(result))
         return FileOutcome(item.url, "failed", reason=reason)
     record = DocumentRecord(doc_id=document_id(item.url), path=item.url, source=item.url,
-                            title=result.title, content_hash=item.version)
+                            title=result.title,
+                            content_hash=stored_version(item.version))
     return record, result.chunks, result.vectors
 
 

@@ -87,7 +87,10 @@ class DocumentRecord:
     path: str  # absolute path or URL: the identity used for incremental updates and pruning
     source: str  # what users see and cite
     title: str
-    content_hash: str  # sha256 of a file's bytes; a blob's Content-MD5 or ETag (ingest/blob_source)
+    # The version of the bytes whose chunks are stored, stamped with the pipeline's version
+    # (ingest/pipeline.stored_version): "p2:sha256:<hex>" for a file, "p2:md5:<hex>" or
+    # "p2:etag:<etag>" for a blob (ingest/blob_source).
+    content_hash: str
 
 
 class PassageIndex(Protocol):
