@@ -2,17 +2,19 @@
 
     .venv/bin/python bench/retrieval_scale.py --shared ../shared --out bench/.work --size 1m \
         [--corpus mixed] [--busy-core] [--rounds 3] [--ef 256] [--recall-ef 128,512] \
-        [--skip-recall]
+        [--skip-recall] [--exact-below 60000]
 
-For one size: builds the index if bench/.work has none (through ``ingest_texts``, so the build
-time is the ingestion time, FTS5 merge and HNSW graph included; ``--build-only`` stops there),
-then in this fresh process measures the index's memory (resident set growth from opening it to
-its first searches), its size on disk, search latency per mode (``Retriever.search``, top 5,
-SciFact's 300 test claims, ``--rounds`` times each) and the vector half's recall@10 against an
-exact float32 scan of every stored vector, with the time of ``SqliteIndex.nearest_chunks``
-alone (``--recall-ef``: also at those graph search depths). ``--busy-core`` keeps one core busy
-with a spinning process while the latencies are measured (use it only on an otherwise quiet
-machine). Prints one JSON object, with the load average at the start and the end.
+For one size (10k, 50k, 100k or 1m): builds the index if bench/.work has none (through
+``ingest_texts``, so the build time is the ingestion time, postings and HNSW graph included;
+``--build-only`` stops there), then in this fresh process measures the index's memory (resident
+set growth from opening it to its first searches), its size on disk, search latency per mode
+(``Retriever.search``, top 5, SciFact's 300 test claims, ``--rounds`` times each) and the
+vector half's recall@10 against an exact float32 scan of every stored vector, with the time of
+``SqliteIndex.nearest_chunks`` alone (``--recall-ef``: also at those graph search depths;
+``--exact-below``: scan exactly below that many vectors instead of the default 20,000).
+``--busy-core`` keeps one core busy with a spinning process while the latencies are measured
+(use it only on an otherwise quiet machine). Prints one JSON object, with the load average at
+the start and the end.
 
 Corpora: ``copies`` (the default) is SciFact's abstracts (9,082 chunks a copy) repeated under new
 document keys with the copy number appended to every text, so each abstract has 11 or 111
@@ -43,15 +45,15 @@ import numpy as np
 import psutil
 
 from chatref.ingest.pipeline import TextDocument, ingest_texts
-from chatref.retrieval.ann import EXPANSION_SEARCH, VectorAnn
+from chatref.retrieval.ann import EXACT_SEARCH_BELOW, EXPANSION_SEARCH, VectorAnn
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.evaluation import load_beir, percentile
 from chatref.retrieval.retriever import Retriever
 from chatref.retrieval.sqlite_index import SqliteIndex
 from chatref.retrieval.types import SearchMode
 
-SIZES = {"10k": 1, "100k": 11, "1m": 111}  # copies of SciFact's 9,082 chunks
-MIXED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}  # one chunk a document
+SIZES = {"10k": 1, "50k": 5, "100k": 11, "1m": 111}  # copies of SciFact's 9,082 chunks
+MIXED_SIZES = {"10k": 10_000, "50k": 50_000, "100k": 100_000, "1m": 1_000_000}  # one chunk each
 
 
 def corpus(shared: Path, copies: int) -> Iterator[TextDocument]:
@@ -202,6 +204,9 @@ async def main() -> None:
                         help="Keep one core busy with a spinning process during the latencies.")
     parser.add_argument("--skip-recall", action="store_true",
                         help="Latencies only (paired before/after runs of the keyword half).")
+    parser.add_argument("--exact-below", type=int, default=EXACT_SEARCH_BELOW,
+                        help="Scan every vector exactly below this many (the index's "
+                             "exact_search_below), to compare the scan with the graph.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = WordLlamaEmbedder(args.out / "wl")
@@ -213,6 +218,7 @@ async def main() -> None:
         path = args.out / f"scale-mixed{dup}-{args.size}.sqlite"
         documents = mixed_corpus(args.shared, MIXED_SIZES[args.size], duplicates=args.duplicates)
     result: dict[str, object] = {"size": args.size, "corpus": args.corpus, "ef": args.ef,
+                                 "exact_below": args.exact_below,
                                  "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     if not path.exists():
         result["build"] = await build(path, embedder, documents)
@@ -232,7 +238,7 @@ async def main() -> None:
     process = psutil.Process()
     before = process.memory_info().rss
     index = SqliteIndex.open(path, embedder_name=embedder.name, dimension=embedder.dimension,
-                             expansion_search=args.ef)
+                             expansion_search=args.ef, exact_search_below=args.exact_below)
     opened = time.perf_counter()
     await Retriever(index, embedder).search("warm up", top_k=5)  # loads the graph
     result["first_search_s"] = round(time.perf_counter() - opened, 2)
