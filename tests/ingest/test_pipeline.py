@@ -125,7 +125,7 @@ async def test_prune_removes_vanished_documents_only_under_given_paths(
 KILLED_INGEST = """
 import asyncio, sys
 from pathlib import Path
-from chatref.ingest.pipeline import PIPELINE_VERSION, ingest_paths
+from chatref.ingest.pipeline import ingest_paths
 from chatref.retrieval.embedder import WordLlamaEmbedder
 from chatref.retrieval.sqlite_index import SqliteIndex
 
