@@ -49,6 +49,12 @@ RUN CHATREF_DATA_DIR=/opt/chatref/seed chatref ingest --json \
         /opt/chatref/docs/docs /opt/chatref/docs/README.md >/dev/null \
     && rm -rf /opt/chatref/seed/.wordllama \
     && test -s /opt/chatref/seed/index.sqlite
+# The build's name (the release passes its commit; scripts/image.sh `git describe`), last so
+# that it invalidates no other layer: /health/ready shows it to the operator, and the release's
+# smoke chat waits until the slot answers from it (scripts/smoke_chat.py --expect-build).
+ARG CHATREF_BUILD=dev
+ENV CHATREF_BUILD=${CHATREF_BUILD}
+LABEL org.opencontainers.image.revision=${CHATREF_BUILD}
 USER chatref
 WORKDIR /home/chatref
 VOLUME /home/chatref/data

@@ -11,11 +11,15 @@ BASE_IMAGE="${BASE_IMAGE:-localhost/debian-python:bookworm}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 PODMAN="podman --runtime runc --cgroup-manager=cgroupfs"
 cd "$(dirname "$0")/.."
+# What /health/ready names as the build: this checkout's commit (-dirty with uncommitted changes).
+CHATREF_BUILD="${CHATREF_BUILD:-$(git describe --always --dirty --abbrev=12 2>/dev/null || echo dev)}"
 
 bash scripts/base-image.sh "$BASE_IMAGE"
 bash scripts/wheelhouse.sh "$PYTHON"
 $PODMAN build --quiet --network=none --format docker \
   --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-  --build-arg BASE_IMAGE="$BASE_IMAGE" --tag "$TAG" --file Dockerfile . >/dev/null
+  --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg CHATREF_BUILD="$CHATREF_BUILD" \
+  --tag "$TAG" --file Dockerfile . >/dev/null
 $PODMAN image inspect --format '{{.Id}} {{.Size}}' "$TAG" \
-  | awk -v tag="$TAG" '{printf "built %s (%s, %.0f MB)\n", tag, substr($1, 1, 12), $2 / 1e6}'
+  | awk -v tag="$TAG" -v build="$CHATREF_BUILD" \
+    '{printf "built %s (%s, %.0f MB, build %s)\n", tag, substr($1, 1, 12), $2 / 1e6, build}'

@@ -1,13 +1,16 @@
 """Smoke test of a deployed chatref: wait until it is ready, ask one question, check the answer.
 
     python scripts/smoke_chat.py https://chatref-staging.example [--token-env CHATREF_TOKEN]
-        [--wait-ready 600] [--question "How do I run chatref locally?"]
+        [--wait-ready 600] [--expect-build COMMIT] [--question "How do I run chatref locally?"]
 
 Passes (exit 0) when ``/health/ready`` answers 200 within ``--wait-ready`` seconds and one
 ``POST /api/chat`` streams text, a non-empty ``citations`` event and ``done``, with no ``error``
-event. Anything else exits 1 with one line saying what failed. The bearer token, if any, is read
-from the environment variable named by ``--token-env`` (never from the command line, which other
-processes on the runner can read). The release workflow runs it against staging and production.
+event. With ``--expect-build`` the 200 must come from that build, as the answer's ``build``
+field says (CHATREF_BUILD; shown to the operator role only): while a slot's old container still
+answers, the script waits for the new one instead of testing the old. Anything else exits 1
+with one line saying what failed. The bearer token, if any, is read from the environment
+variable named by ``--token-env`` (never from the command line, which other processes on the
+runner can read). The release workflow runs it against staging and production.
 """
 
 from __future__ import annotations
@@ -25,20 +28,40 @@ class SmokeFailure(Exception):
     """What failed, in one line."""
 
 
-def wait_ready(client: httpx.Client, timeout_s: float) -> None:
+def wait_ready(client: httpx.Client, timeout_s: float, build: str | None = None) -> None:
+    """Until /health/ready answers 200 (from ``build``, if given) or ``timeout_s`` passes."""
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
     while True:
         try:
             response = client.get("/health/ready", timeout=10.0)
             if response.status_code == 200:
-                return
-            last = f"HTTP {response.status_code}"
+                if build is None:
+                    return
+                answering = _answering_build(response)
+                if answering == build:
+                    return
+                last = f"ready, but build {answering} answers"
+            else:
+                last = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             last = f"{type(exc).__name__}: {exc}"
         if time.monotonic() >= deadline:
-            raise SmokeFailure(f"/health/ready not ready after {timeout_s:.0f} s (last: {last})")
+            what = "/health/ready" if build is None else f"/health/ready of build {build}"
+            raise SmokeFailure(f"{what} not ready after {timeout_s:.0f} s (last: {last})")
         time.sleep(5.0 if timeout_s > 30 else 0.2)
+
+
+def _answering_build(response: httpx.Response) -> str:
+    """The build a ready answer names; without the details (no operator role) it cannot tell."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise SmokeFailure(f"/health/ready answered 200 without JSON ({exc})") from exc
+    if not isinstance(body, dict) or not body.get("checks"):
+        raise SmokeFailure("/health/ready hides its details, build included: --expect-build "
+                           "needs a token with the operator role (CHATREF_AUTH_OPERATOR_ROLE)")
+    return str(body.get("build") or "unnamed (a release before builds were named)")
 
 
 def ask(client: httpx.Client, question: str) -> dict[str, object]:
@@ -85,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="environment variable holding a bearer token")
     parser.add_argument("--wait-ready", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for /health/ready (default: ask at once)")
+    parser.add_argument("--expect-build", default=None, metavar="COMMIT",
+                        help="wait until /health/ready names this build (CHATREF_BUILD)")
     parser.add_argument("--question", default="How do I run chatref locally?")
     args = parser.parse_args(argv)
 
@@ -98,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         headers["Authorization"] = f"Bearer {token}"
     try:
         with httpx.Client(base_url=args.url.rstrip("/"), headers=headers) as client:
-            if args.wait_ready:
-                wait_ready(client, args.wait_ready)
+            if args.wait_ready or args.expect_build:
+                wait_ready(client, args.wait_ready, args.expect_build)
             summary = check_answer(ask(client, args.question))
     except (SmokeFailure, httpx.HTTPError) as exc:
         print(f"smoke: FAILED: {exc}", file=sys.stderr)

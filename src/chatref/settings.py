@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     chatref_max_concurrent_streams: int = Field(default=3, ge=1)
     chatref_daily_token_quota: int | None = Field(default=None, ge=1)
     chatref_retention_days: int | None = Field(default=None, ge=1)
+    # Set by the image (Dockerfile ARG CHATREF_BUILD: the release's commit), read only.
+    chatref_build: str = Field(
+        default="dev", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+        description="The build this process runs; /health/ready shows it to the operator, so a "
+        "release can tell its new container from the one it replaces.",
+    )
     # Set by App Service, read only.
     website_auth_enabled: bool = False
     website_hostname: str | None = None

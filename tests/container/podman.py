@@ -43,9 +43,12 @@ def podman(*args: str, timeout_s: float = 120, check: bool = True) -> str:
     return done.stdout
 
 
-def build_image(tag: str) -> None:
-    """`make image` under another tag (base and dependency layers come from the cache)."""
+def build_image(tag: str, build: str | None = None) -> None:
+    """`make image` under another tag (base and dependency layers come from the cache), named
+    ``build`` (CHATREF_BUILD) if given, else after the checkout's commit."""
     env = {**os.environ, "PYTHON": sys.executable}
+    if build is not None:
+        env["CHATREF_BUILD"] = build
     done = subprocess.run(["bash", "scripts/image.sh", tag], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:

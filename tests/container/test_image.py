@@ -21,6 +21,7 @@ from tests.container.podman import (
 )
 
 pytestmark = pytest.mark.timeout(1800)
+BUILD = "container-test-1"  # what the image is named after (the release passes its commit)
 
 
 def _free_port() -> int:
@@ -35,7 +36,7 @@ def image() -> Iterator[str]:
     if reason:
         pytest.skip(reason)
     tag = f"localhost/chatref:test-{uuid.uuid4().hex[:10]}"
-    build_image(tag)
+    build_image(tag, build=BUILD)
     try:
         yield tag
     finally:
@@ -78,6 +79,14 @@ def test_container_answers_from_its_bundled_docs_with_citations(container: Conta
     assert any(s.startswith("/opt/chatref/docs/") for s in sources), sources
     text = str(answer["text"])
     assert all(f"[{c['id']}]" in text for c in citations), (text, citations)
+
+
+def test_container_names_its_build_in_readiness_and_its_label(
+        image: str, container: Container) -> None:
+    ready = httpx.get(f"{container.url}/health/ready", timeout=10.0).json()  # local: operator
+    assert ready["status"] == "ready" and ready["build"] == BUILD, ready
+    labels = json.loads(podman("image", "inspect", image))[0]["Labels"]
+    assert labels["org.opencontainers.image.revision"] == BUILD
 
 
 def test_container_runs_as_non_root_on_a_read_only_root(container: Container) -> None:

@@ -119,6 +119,7 @@ async def test_health_live_is_public_and_ready_says_only_ready_without_the_opera
     operator = bearer(token_mode.issue("ops", roles=["Chat.Operator"]))
     detailed = (await http.get("/health/ready", headers=operator)).json()
     assert detailed["status"] == "ready" and "index" in detailed["checks"]
+    assert detailed["build"] == "dev"  # the operator's answer only: not in the one above
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/openapi.json", "/docs", "/redoc"])

@@ -11,6 +11,11 @@ import pytest
 
 from chatref.web.app import create_app
 from tests.conftest import REPO_ROOT
+from tests.fakes.identity_provider import (  # noqa: F401
+    IdentityProvider,
+    identity_provider,
+    token_mode,
+)
 from tests.web.conftest import LiveServer, serve
 
 SCRIPT = str(REPO_ROOT / "scripts" / "smoke_chat.py")
@@ -47,3 +52,32 @@ def test_an_empty_token_variable_fails_before_any_request(
     monkeypatch.setenv("SMOKE_TOKEN", "")
     done = _run(live_server.url, "--token-env", "SMOKE_TOKEN")
     assert done.returncode == 1 and "SMOKE_TOKEN is empty" in done.stderr
+
+
+def test_expect_build_passes_only_on_the_named_build(
+        indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slot still answering from its old container must not pass for the new release."""
+    monkeypatch.setenv("CHATREF_BUILD", "0f1e2d3c-old")
+    with serve(create_app()) as old:
+        same = _run(old.url, "--expect-build", "0f1e2d3c-old", "--question",
+                    "How are keys rotated?")
+        other = _run(old.url, "--wait-ready", "1", "--expect-build", "9a8b7c6d-new")
+    assert same.returncode == 0, same.stderr
+    assert other.returncode == 1
+    assert "/health/ready of build 9a8b7c6d-new not ready after 1 s" in other.stderr
+    assert "ready, but build 0f1e2d3c-old answers" in other.stderr
+
+
+def test_expect_build_needs_a_token_with_the_operator_role(
+        token_mode: IdentityProvider, indexed: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATREF_BUILD", "0f1e2d3c")
+    with serve(create_app()) as server:
+        monkeypatch.setenv("SMOKE_TOKEN", token_mode.issue("release", roles=["Chat.User"]))
+        user = _run(server.url, "--token-env", "SMOKE_TOKEN", "--expect-build", "0f1e2d3c")
+        monkeypatch.setenv("SMOKE_TOKEN", token_mode.issue(
+            "release", roles=["Chat.User", "Chat.Operator"]))
+        operator = _run(server.url, "--token-env", "SMOKE_TOKEN", "--expect-build", "0f1e2d3c",
+                        "--question", "How are keys rotated?")
+    assert user.returncode == 1 and "needs a token with the operator role" in user.stderr
+    assert operator.returncode == 0, operator.stderr

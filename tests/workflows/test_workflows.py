@@ -125,6 +125,19 @@ def test_staging_is_probed_and_smoke_tested_before_production(release: dict[str,
     assert "chatref probe" in runs
 
 
+def test_staging_and_production_are_tested_on_the_build_just_made(
+        release: dict[str, Any]) -> None:
+    """The image is named after the commit, and each smoke chat waits for that name: a slot
+    whose old container still answers ready is not what gets tested."""
+    build = " ".join(str(s.get("run", "")) for s in _steps(release["jobs"]["build"]))
+    assert '--build-arg CHATREF_BUILD="$GITHUB_SHA"' in build
+    for job in ("staging", "production"):
+        smoke = [str(s["run"]) for s in _steps(release["jobs"][job])
+                 if "smoke_chat.py" in str(s.get("run", "")) and "failure()" not in
+                 str(s.get("if", ""))]
+        assert smoke and all('--expect-build "$GITHUB_SHA"' in run for run in smoke), job
+
+
 def test_production_swaps_verifies_and_swaps_back_on_failure(release: dict[str, Any]) -> None:
     steps = _steps(release["jobs"]["production"])
     by_id = {s["id"]: i for i, s in enumerate(steps) if "id" in s}

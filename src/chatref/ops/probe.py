@@ -232,7 +232,7 @@ class _Probe:
         response = await self.get("/health/ready")
         text = response.text
         leaks = [w for w in ("endpoint", "http://", "https://", "deployment", "error",
-                             "chunks", "model") if w in text]
+                             "chunks", "model", "build") if w in text]
         if leaks:
             return CheckResult("ready_details_private", "fail",
                                f"/health/ready without the operator role shows {leaks}: "

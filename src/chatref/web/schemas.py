@@ -237,3 +237,5 @@ class Check(BaseModel):
 class Ready(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, Check]
+    # CHATREF_BUILD: the release's commit in a released image (the operator's answer only).
+    build: str | None = None

@@ -30,7 +30,8 @@ async def live() -> Live:
 async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONResponse:
     """Ready to answer: the index opens, the store takes a write, the model configuration is
     valid (it was checked at start-up). The model's own state is reported but does not fail
-    readiness: with every endpoint down chatref still answers, extractively."""
+    readiness: with every endpoint down chatref still answers, extractively. ``build`` names
+    the build answering (CHATREF_BUILD), which a release waits for (scripts/smoke_chat.py)."""
     checks: dict[str, Check] = {}
     # A probe must answer whatever state the backends are in: every failure is a failed check.
     index_detail: dict[str, object] = dict(services.index.backend)  # never a secret
@@ -66,7 +67,8 @@ async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONRes
             log.warning("model health check failed: %s", exc)
             checks["model"] = Check(ok=True, detail={"mode": "model", "error": _describe(exc)})
     ok = all(check.ok for check in checks.values())
-    body = Ready(status="ready" if ok else "not_ready", checks=checks)
+    body = Ready(status="ready" if ok else "not_ready", checks=checks,
+                 build=services.settings.chatref_build)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
