@@ -8,8 +8,10 @@
 # The dependencies are exactly requirements/app.txt (`make lock`), each downloaded with its hash
 # checked, as binary wheels for the image's interpreter rather than the host's: Debian
 # bookworm's Python 3.11.2 on glibc 2.36 (TARGET_PYTHON), which also suits the official
-# python:3.11-slim-bookworm. (The lock is resolved for Python 3.11.0 and up, so a package whose
-# newest release needs a later 3.11, like soupsieve, is locked at one that runs on 3.11.2.)
+# python:3.11-slim-bookworm. Their shared libraries' debug information is then stripped
+# (scripts/strip_wheels.py; binutils' strip on the host). (The lock is resolved for Python
+# 3.11.0 and up, so a package whose newest release needs a later 3.11, like soupsieve, is locked
+# at one that runs on 3.11.2.)
 set -euo pipefail
 PYTHON="${1:-.venv/bin/python}"
 TARGET_PYTHON="${TARGET_PYTHON:-3.11.2}"
@@ -18,6 +20,7 @@ LOCK="requirements/app.txt"
 mkdir -p "$OUT"
 
 key="$(sha256sum < "$LOCK" | cut -d' ' -f1) python $TARGET_PYTHON"
+key="$key strip $(sha256sum < scripts/strip_wheels.py | cut -d' ' -f1)"
 if [ "$(cat "$OUT/deps.key" 2>/dev/null)" != "$key" ]; then
   rm -rf "$OUT/deps" "$OUT/deps.key"
   platforms=()
@@ -27,6 +30,8 @@ if [ "$(cat "$OUT/deps.key" 2>/dev/null)" != "$key" ]; then
   $PYTHON -m pip download -q --disable-pip-version-check --dest "$OUT/deps" \
     --only-binary=:all: --implementation cp --python-version "$TARGET_PYTHON" --abi cp311 \
     "${platforms[@]}" --require-hashes --no-deps -r "$LOCK" 2> >(grep -v "^WARNING: Location" >&2)
+  # Once the hashes are checked: the libraries' debug sections out (75 MB of the image).
+  $PYTHON scripts/strip_wheels.py "$OUT/deps"
   echo "$key" > "$OUT/deps.key"
 fi
 

@@ -89,6 +89,23 @@ def test_container_names_its_build_in_readiness_and_its_label(
     assert labels["org.opencontainers.image.revision"] == BUILD
 
 
+def test_the_vector_graph_builds_and_searches_inside_the_image(container: Container) -> None:
+    """The HNSW graph (usearch and its numkong kernels, whose debug sections the wheelhouse
+    strips) loads and answers, as an index past 20,000 chunks needs."""
+    done = container.exec("python3", "-c", (
+        "import numpy as np\n"
+        "from chatref.retrieval.ann import VectorAnn\n"
+        "rng = np.random.default_rng(0)\n"
+        "v = rng.standard_normal((300, 16)).astype(np.float32)\n"
+        "v /= np.linalg.norm(v, axis=1, keepdims=True)\n"
+        "ann = VectorAnn(dimension=16, exact_search_below=100)\n"
+        "ann.add(np.arange(300), v)\n"
+        "ids, _ = ann.search(v[7:8], 3)\n"
+        "print(ann.has_graph, int(ids[0]))\n"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "7"], done.stdout
+
+
 def test_container_runs_as_non_root_on_a_read_only_root(container: Container) -> None:
     uid = container.exec("id", "-u")
     assert uid.returncode == 0 and uid.stdout.strip() not in ("", "0"), uid
