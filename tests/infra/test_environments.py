@@ -397,6 +397,8 @@ def test_prod_scheduled_sync_job(prod: dict[str, dict[str, Any]]) -> None:
     sync = module.resources[("azurerm_container_app_job", "sync")].body
     assert sync["schedule_trigger_config"][0]["cron_expression"] == "${var.cron_expression}"
     container = sync["template"][0]["container"][0]
+    # releases set the job's image (by digest); an apply must not roll it back
+    assert sync["lifecycle"][0]["ignore_changes"] == ["${template[0].container[0].image}"]
     assert container["command"] == ['"chatref"']
     assert container["args"] == ['"ingest"', "${local.source_url}", '"--prune"']
     names = {k for k in module.locals["settings"][0] if not k.startswith("__")}

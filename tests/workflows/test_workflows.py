@@ -125,6 +125,21 @@ def test_staging_is_probed_and_smoke_tested_before_production(release: dict[str,
     assert "chatref probe" in runs
 
 
+def test_a_verified_release_becomes_the_sync_jobs_image_and_is_never_undone_for_it(
+        release: dict[str, Any]) -> None:
+    """The document sync job runs the released digest (not the first image Terraform gave it),
+    and a failure to update it cannot trigger the swap back of a verified release."""
+    steps = _steps(release["jobs"]["production"])
+    update = [s for s in steps if "az containerapp job update" in str(s.get("run", ""))]
+    assert len(update) == 1 and "if" not in update[0]  # only after every step before succeeded
+    assert update[0]["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
+    assert update[0]["env"]["SYNC_JOB_NAME"] == "${{ vars.SYNC_JOB_NAME }}"
+    assert '--image "$IMAGE"' in update[0]["run"]
+    rollback = next(s for s in steps if "failure()" in str(s.get("if", "")))
+    verify = next(s for s in steps if s.get("id") == "verify")
+    assert steps.index(verify) < steps.index(rollback) < steps.index(update[0])
+
+
 def test_staging_and_production_are_tested_on_the_build_just_made(
         release: dict[str, Any]) -> None:
     """The image is named after the commit, and each smoke chat waits for that name: a slot

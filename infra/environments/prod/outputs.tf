@@ -22,3 +22,8 @@ output "container_registry_login_server" {
   description = "Where CI pushes the web app image."
   value       = module.container_registry.login_server
 }
+
+output "sync_job_name" {
+  description = "The document sync job (the release workflow's SYNC_JOB_NAME: it runs each release)."
+  value       = module.sync_job.job_name
+}

@@ -97,4 +97,11 @@ resource "azurerm_container_app_job" "sync" {
       }
     }
   }
+
+  lifecycle {
+    # The release workflow points the job at each released digest once production is verified
+    # (the web app's slots are released the same way); container_image is the first image only,
+    # so an apply never rolls the job's code back to it.
+    ignore_changes = [template[0].container[0].image]
+  }
 }
