@@ -85,6 +85,23 @@ def test_the_most_direct_sentence_leads_whatever_its_passage() -> None:
     assert body.startswith("To fail over, the router moves chats") and answer.cited[0] == 2
 
 
+def test_a_table_row_too_long_to_quote_whole_is_quoted_by_its_cells() -> None:
+    """Operations tables have wide rows: one over 400 characters used to vanish from the
+    answer; now its matching cell is quoted, led by the row's key."""
+    release = ("waits for the environment's required reviewers (the approval), swaps staging "
+               "into production, verifies it, and swaps back at once if verification fails; "
+               "then points the sync job at the released digest, writes the step summary, "
+               "uploads the probe report and notifies the channel")
+    table = ("| job | runs on | what it does |\n| --- | --- | --- |\n"
+             "| `test` | GitHub-hosted | make test |\n"
+             f"| `production` | VNet runner, environment `production`, OIDC sign-in, "
+             f"{'self-hosted ' * 8}| {release} |")
+    assert len(table.splitlines()[-1]) > 400
+    answer = extractive_answer("which reviewers approve the swap into production",
+                               [passage(1, table)])
+    assert "`production` — waits for the environment's required reviewers" in answer.text
+
+
 def test_a_block_shared_by_two_documents_is_quoted_once() -> None:
     shared = ("chatref policy check runs our guardrails over a Terraform directory. "
               "CI runs it on every pull request.")

@@ -131,8 +131,7 @@ def sentences(text: str) -> list[str]:
         elif line.startswith("|"):
             flush()
             if not _TABLE_RULE.match(line):
-                cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
-                units.append(" — ".join(cells))
+                units.extend(_row_units(line))
         elif _LIST_ITEM.match(line) or line.startswith(">") or line.startswith("#"):
             flush()
             prose.append(_LIST_ITEM.sub("", line.lstrip("># ")))
@@ -140,6 +139,31 @@ def sentences(text: str) -> list[str]:
             prose.append(line)
     flush()
     return [u for u in units if len(u) <= MAX_SENTENCE_CHARS and _WORD.search(u)]
+
+
+def _row_units(line: str) -> list[str]:
+    """A table row as one unit, its cells joined. A row too long to quote whole (over
+    ``MAX_SENTENCE_CHARS``, which would drop it) becomes one unit per further cell, each led by
+    the row's first cell (what the row is about), and a cell still too long, one per sentence.
+
+    >>> _row_units("| `B1` | 1 | $13 |")
+    ['`B1` — 1 — $13']
+    >>> units = _row_units("| `prod` | runner | " + "Waits for reviewers. " * 20 + "|")
+    >>> units[:2], len(units)
+    (['`prod` — runner', '`prod` — Waits for reviewers.'], 21)
+    """
+    cells = [c.strip() for c in line.strip().strip("|").split("|") if c.strip()]
+    whole = " — ".join(cells)
+    if len(whole) <= MAX_SENTENCE_CHARS or len(cells) < 2:
+        return [whole]
+    key, units = cells[0], []
+    for cell in cells[1:]:
+        if len(key) + 3 + len(cell) <= MAX_SENTENCE_CHARS:
+            units.append(f"{key} — {cell}")
+        else:
+            units.extend(f"{key} — {part.strip()}" for part in _SENTENCE_END.split(cell)
+                         if part.strip())
+    return units
 
 
 @dataclass
