@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -83,3 +87,52 @@ def test_serve_refuses_a_model_configuration_that_cannot_work(
     result = run("serve", "--port", "8999")
     assert result.returncode == 2
     assert "CHATREF_LLM_ENDPOINTS is not valid JSON" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_shows_chatrefs_info_lines_in_every_worker(indexed: Path, workers: int) -> None:
+    """The index warm-up's line is chatref's INFO: shown by `chatref serve` (it was not), in
+    each worker process uvicorn spawns."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([CHATREF, "serve", "--port", str(port), "--workers", str(workers)],
+                              env=dict(os.environ), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+
+    def read(stream: IO[str]) -> None:
+        for line in stream:
+            lines.append(line)
+
+    assert server.stderr is not None
+    threading.Thread(target=read, args=(server.stderr,), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while sum("index loaded for search in" in line for line in list(lines)) < workers:
+            assert time.monotonic() < deadline and server.poll() is None, "".join(lines)
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()
+    assert any(line.startswith("INFO:") and "index loaded" in line for line in lines), lines
+
+
+def test_other_libraries_log_from_warning_on() -> None:
+    """httpx logs every request at INFO and the Azure SDK every call's headers: not in a
+    production log billed by the gigabyte."""
+    script = (
+        "import logging, logging.config\n"
+        "from chatref.web.logs import log_config\n"
+        "logging.config.dictConfig(log_config('info'))\n"
+        "logging.getLogger('httpx').info('HTTP Request: POST https://example')\n"
+        "logging.getLogger('azure.core.pipeline.policies.http_logging_policy').info('Request')\n"
+        "logging.getLogger('azure.core').warning('a library warning')\n"
+        "logging.getLogger('chatref.web.app').info('index loaded for search in 0.1 s')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert "HTTP Request" not in done.stderr and "Request" not in done.stderr.replace(
+        "HTTP Request", "")
+    assert "a library warning" in done.stderr and "index loaded for search" in done.stderr

@@ -25,7 +25,9 @@ def serve(
     )] = None,
     port: Annotated[int | None, typer.Option(
         "--port", min=1, max=65535, help="TCP port (default: $PORT, else 8000).")] = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    log_level: Annotated[str, typer.Option(
+        "--log-level", help="uvicorn's and chatref's log level (other libraries: warning).",
+    )] = "info",
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64,
         help="Server processes (each with its own event loop; they share the SQLite files).",
@@ -35,6 +37,7 @@ def serve(
     import uvicorn
 
     from chatref.web.app import create_app
+    from chatref.web.logs import log_config
 
     settings = load_settings()
     identity = IdentityConfig.from_settings(settings)  # contradictions exit 2 here
@@ -49,12 +52,14 @@ def serve(
         f"data in {settings.chatref_data_dir})",
         highlight=False, markup=False,
     )
+    logs = log_config(log_level)  # chatref's INFO lines too, other libraries' from WARNING
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                    timeout_graceful_shutdown=5)
+                    log_config=logs, timeout_graceful_shutdown=5)
     else:  # each worker process builds its app (and reads the same environment) itself
         uvicorn.run("chatref.web.app:create_app", factory=True, workers=workers, host=host,
-                    port=port, log_level=log_level, timeout_graceful_shutdown=5)
+                    port=port, log_level=log_level, log_config=logs,
+                    timeout_graceful_shutdown=5)
 
 
 def ask(

@@ -72,6 +72,7 @@ def start(settings: Settings, seed_dir: Path | None, log_level: str = "info") ->
 
     from chatref.llm.config import endpoints_from_settings
     from chatref.web.app import create_app
+    from chatref.web.logs import log_config
 
     IdentityConfig.from_settings(settings)  # contradictory identity settings stop us here
     endpoints_from_settings(settings)  # a model configuration that cannot work fails here
@@ -87,7 +88,7 @@ def start(settings: Settings, seed_dir: Path | None, log_level: str = "info") ->
             LOOPBACK, settings.port,
         )
     uvicorn.run(create_app(settings), host=host, port=settings.port, log_level=log_level,
-                timeout_graceful_shutdown=5)
+                log_config=log_config(log_level), timeout_graceful_shutdown=5)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,7 +98,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="folder holding an index.sqlite built into the image")
     parser.add_argument("--log-level", default="info", help="uvicorn log level")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    # Until uvicorn applies log_config (web/logs.py): the seeding and listening warnings, in the
+    # format uvicorn's lines have; no library's INFO lines.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(message)s")
     try:
         start(load_settings(), args.seed, args.log_level)
     except ChatrefError as exc:  # the CLI's translation: one line, exit 2, no traceback
