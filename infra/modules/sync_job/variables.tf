@@ -91,7 +91,7 @@ variable "container_registry_login_server" {
 
 variable "container_image" {
   type        = string
-  description = "The app's image name and tag, e.g. chatref:1.2.3 (the same image as the web app)."
+  description = "The first image (name and tag, e.g. chatref:1.2.3, the web app's); later images come from the release workflow, and applies ignore the deployed one."
 }
 
 variable "search_endpoint" {
