@@ -11,8 +11,12 @@ BASE_IMAGE="${BASE_IMAGE:-localhost/debian-python:bookworm}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 PODMAN="podman --runtime runc --cgroup-manager=cgroupfs"
 cd "$(dirname "$0")/.."
-# What /health/ready names as the build: this checkout's commit (-dirty with uncommitted changes).
+# What /health/ready names as the build: this checkout's commit (-dirty with uncommitted
+# changes), as a name CHATREF_BUILD accepts (a tag like release/1.2 would not be: / becomes -).
 CHATREF_BUILD="${CHATREF_BUILD:-$(git describe --always --dirty --abbrev=12 2>/dev/null || echo dev)}"
+CHATREF_BUILD="$(printf '%s' "$CHATREF_BUILD" | tr -c 'A-Za-z0-9._+-' '-' \
+  | sed 's/^[^A-Za-z0-9]*//' | cut -c1-64)"
+CHATREF_BUILD="${CHATREF_BUILD:-dev}"
 
 bash scripts/base-image.sh "$BASE_IMAGE"
 bash scripts/wheelhouse.sh "$PYTHON"

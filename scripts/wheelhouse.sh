@@ -20,7 +20,8 @@ LOCK="requirements/app.txt"
 mkdir -p "$OUT"
 
 key="$(sha256sum < "$LOCK" | cut -d' ' -f1) python $TARGET_PYTHON"
-key="$key strip $(sha256sum < scripts/strip_wheels.py | cut -d' ' -f1)"
+# Whether the wheels were stripped is part of what they are: installing binutils later rebuilds.
+key="$key strip $(sha256sum < scripts/strip_wheels.py | cut -d' ' -f1) $(command -v strip || echo none)"
 if [ "$(cat "$OUT/deps.key" 2>/dev/null)" != "$key" ]; then
   rm -rf "$OUT/deps" "$OUT/deps.key"
   platforms=()
@@ -31,7 +32,7 @@ if [ "$(cat "$OUT/deps.key" 2>/dev/null)" != "$key" ]; then
     --only-binary=:all: --implementation cp --python-version "$TARGET_PYTHON" --abi cp311 \
     "${platforms[@]}" --require-hashes --no-deps -r "$LOCK" 2> >(grep -v "^WARNING: Location" >&2)
   # Once the hashes are checked: the libraries' debug sections out (75 MB of the image).
-  $PYTHON scripts/strip_wheels.py "$OUT/deps"
+  $PYTHON scripts/strip_wheels.py "$OUT/deps" ${CI:+--require}  # a release must not grow
   echo "$key" > "$OUT/deps.key"
 fi
 
