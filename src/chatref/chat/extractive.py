@@ -148,16 +148,26 @@ def _row_units(line: str) -> list[str]:
 
     >>> _row_units("| `B1` | 1 | $13 |")
     ['`B1` — 1 — $13']
-    >>> units = _row_units("| `prod` | runner | " + "Waits for reviewers. " * 20 + "|")
+    >>> units = _row_units("| `prod` | runner | " + "Waits for reviewers. " * 20 + "| — |")
     >>> units[:2], len(units)
     (['`prod` — runner', '`prod` — Waits for reviewers.'], 21)
+
+    The key is the first cell even when empty (a continuation row has none: its cells are
+    quoted bare), and a cell without a word (a dash) is no unit of its own.
+
+    >>> _row_units("| | more | " + "Continues here. " * 30 + "|")[:3]
+    ['more', 'Continues here.', 'Continues here.']
     """
-    cells = [c.strip() for c in line.strip().strip("|").split("|") if c.strip()]
+    row = [c.strip() for c in line.strip().strip("|").split("|")]
+    cells = [c for c in row if c]
     whole = " — ".join(cells)
     if len(whole) <= MAX_SENTENCE_CHARS or len(cells) < 2:
         return [whole]
-    key, units = cells[0], []
-    for cell in cells[1:]:
+    key, units = row[0], list[str]()
+    for cell in (c for c in row[1:] if _WORD.search(c)):
+        if not key:
+            units.extend(p.strip() for p in _SENTENCE_END.split(cell) if p.strip())
+            continue
         if len(key) + 3 + len(cell) <= MAX_SENTENCE_CHARS:
             units.append(f"{key} — {cell}")
         else:
