@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's podman, runc and mmdebstrap for `make image` and the container test when
-# they are missing, and binutils (strip: scripts/strip_wheels.py). runc, not crun: crun fails on these machines (cgroups in hybrid mode, no
-# CAP_SYS_RESOURCE to raise rlimits), so every podman call passes --runtime runc.
+# they are missing, and binutils (strip: scripts/strip_wheels.py). runc, not crun: crun fails on
+# these machines (cgroups in hybrid mode, no CAP_SYS_RESOURCE to raise rlimits), so every podman
+# call passes --runtime runc.
 set -euo pipefail
 if command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 \
     && command -v mmdebstrap >/dev/null 2>&1 && command -v strip >/dev/null 2>&1; then
