@@ -163,7 +163,8 @@ def _row_units(line: str) -> list[str]:
     whole = " — ".join(cells)
     if len(whole) <= MAX_SENTENCE_CHARS or len(cells) < 2:
         return [whole]
-    key, units = row[0], list[str]()
+    key = row[0]
+    units: list[str] = []
     for cell in (c for c in row[1:] if _WORD.search(c)):
         if not key:
             units.extend(p.strip() for p in _SENTENCE_END.split(cell) if p.strip())
